@@ -1,0 +1,24 @@
+/// `networks.NAME.health`: how often and how strictly upstreams are probed.
+public struct HealthConfig: Sendable, Equatable {
+    /// `interval` (duration, default 5s): time between health rounds.
+    public var interval: Duration = .seconds(5)
+    /// `timeout` (duration, default 2s): how long one upstream may take to answer a round's probes.
+    public var timeout: Duration = .seconds(2)
+    /// `max_lag` (integer, default 10): blocks an upstream may be behind the network head and stay healthy.
+    public var maxLag: UInt64 = 10
+    /// `recover_after` (integer, default 2): consecutive good rounds before an upstream that left
+    /// rotation comes back.
+    public var recoverAfter: Int = 2
+
+    public init() {}
+}
+
+/// `networks.NAME.request`: limits for client requests forwarded to upstreams.
+public struct RequestConfig: Sendable, Equatable {
+    /// `attempt_timeout` (duration, default 5s): how long one upstream may take to answer one request.
+    public var attemptTimeout: Duration = .seconds(5)
+    /// `deadline` (duration, default 15s): total time for a request, all attempts together.
+    public var deadline: Duration = .seconds(15)
+
+    public init() {}
+}

@@ -1,0 +1,106 @@
+import JSONRPC
+import Logging
+import NIOCore
+
+/// The JSON-RPC endpoint's logic, independent of the HTTP server: parses a client body, applies
+/// limits and policy, forwards each request to its network, and assembles the reply.
+public final class Gateway: Sendable {
+    public let networks: [String: NetworkRouter]
+    /// Network names in configuration order.
+    public let networkNames: [String]
+    let methods: MethodTable
+    let maxBatch: Int
+    let logger: Logger
+
+    public init(networks: [NetworkRouter], server: ServerConfig, logger: Logger = Logger(label: "headway")) {
+        self.networks = Dictionary(uniqueKeysWithValues: networks.map { ($0.name, $0) })
+        self.networkNames = networks.map(\.name)
+        self.methods = MethodTable(blocked: server.blockedMethods)
+        self.maxBatch = server.maxBatch
+        self.logger = logger
+    }
+
+    /// The network that `/` reaches: the only one, when exactly one is configured.
+    public var defaultNetwork: NetworkRouter? {
+        networkNames.count == 1 ? networks[networkNames[0]] : nil
+    }
+
+    /// What the HTTP layer sends back.
+    public struct Reply: Sendable {
+        /// HTTP status.
+        public var status: Int
+        /// The body; `nil` when every request was a notification.
+        public var body: ByteBuffer?
+        /// The upstream that answered a single request, and how many attempts it took.
+        public var upstream: String?
+        public var attempts: Int = 0
+    }
+
+    /// Handles one client body for `network`.
+    public func handle(_ body: ByteBuffer, network: NetworkRouter) async -> Reply {
+        let parsed: JSONRPCBody
+        do {
+            parsed = try JSONRPCBody.parse(body)
+        } catch {
+            return Reply(status: 200, body: error.response(id: .null))
+        }
+        switch parsed {
+        case .single(let item):
+            return await handle(item, network: network)
+        case .batch(let items):
+            guard items.count <= maxBatch else {
+                return Reply(status: 200, body: JSONRPCError.limitExceeded("batch of \(items.count) requests exceeds max_batch \(maxBatch)").response(id: .null))
+            }
+            return await handle(batch: items, network: network)
+        }
+    }
+
+    func handle(_ item: JSONRPCItem, network: NetworkRouter) async -> Reply {
+        let request: JSONRPCRequest
+        switch item {
+        case .invalid(let id, let error):
+            return Reply(status: 200, body: error.response(id: id ?? .null))
+        case .request(let valid):
+            request = valid
+        }
+        if methods.isBlocked(request.method) {
+            if request.isNotification { return Reply(status: 204) }
+            return Reply(status: 200, body: JSONRPCError.methodNotSupported(request.method).response(id: request.id))
+        }
+        switch await network.forward(request) {
+        case .answered(let response, let upstream, let attempts):
+            guard let id = request.id else { return Reply(status: 204, upstream: upstream, attempts: attempts) }
+            return Reply(status: 200, body: response.body(withID: id), upstream: upstream, attempts: attempts)
+        case .delivered(let upstream, let attempts):
+            return Reply(status: 204, upstream: upstream, attempts: attempts)
+        case .unavailable(let reason, let attempts):
+            if request.isNotification { return Reply(status: 204, attempts: attempts) }
+            return Reply(status: 503, body: JSONRPCError.resourceUnavailable(reason).response(id: request.id), attempts: attempts)
+        }
+    }
+
+    /// Each item is handled on its own, concurrently; the reply keeps the request order and
+    /// leaves out notifications.
+    func handle(batch items: [JSONRPCItem], network: NetworkRouter) async -> Reply {
+        let replies = await withTaskGroup(of: (Int, Reply).self) { group in
+            for (index, item) in items.enumerated() {
+                group.addTask { (index, await self.handle(item, network: network)) }
+            }
+            var replies = [Reply?](repeating: nil, count: items.count)
+            for await (index, reply) in group { replies[index] = reply }
+            return replies
+        }
+        var output = ByteBuffer()
+        output.writeStaticString("[")
+        var first = true
+        for reply in replies {
+            guard var body = reply?.body else { continue }
+            if !first { output.writeStaticString(",") }
+            first = false
+            output.writeBuffer(&body)
+        }
+        if first { return Reply(status: 204) }
+        output.writeStaticString("]")
+        return Reply(status: 200, body: output)
+    }
+}

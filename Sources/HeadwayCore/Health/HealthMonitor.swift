@@ -1,0 +1,129 @@
+import Foundation
+import JSONRPC
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Runs a network's health rounds: every `interval`, all upstreams probed in parallel within
+/// `timeout`, and the outcomes applied to the router. The clock is injected so that tests drive
+/// rounds without waiting.
+public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
+    public typealias RoundObserver = @Sendable (_ router: NetworkRouter, _ transitions: [HealthTracker.Transition]) async -> Void
+
+    let router: NetworkRouter
+    let clock: C
+    let wallClock: @Sendable () -> Date
+    let logger: Logger
+    let observer: RoundObserver?
+
+    public init(
+        router: NetworkRouter, clock: C, wallClock: @escaping @Sendable () -> Date = Date.init,
+        logger: Logger = Logger(label: "headway.health"), observer: RoundObserver? = nil
+    ) {
+        self.router = router
+        self.clock = clock
+        self.wallClock = wallClock
+        self.logger = logger
+        self.observer = observer
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await runRound()
+                try await clock.sleep(for: router.config.health.interval)
+            }
+        }
+    }
+
+    /// Probes every upstream once and applies the outcomes.
+    @discardableResult
+    public func runRound() async -> [HealthTracker.Transition] {
+        let targets = router.probeTargets()
+        let health = router.config.health
+        let chainID = router.config.chainID
+        let outcomes = await withTaskGroup(of: (String, ProbeOutcome).self) { group in
+            for target in targets {
+                group.addTask {
+                    let outcome = await Self.probe(
+                        target.handle, checkChain: target.checkChain, chainID: chainID, timeout: health.timeout)
+                    return (target.handle.name, outcome)
+                }
+            }
+            var outcomes: [String: ProbeOutcome] = [:]
+            for await (name, outcome) in group { outcomes[name] = outcome }
+            return outcomes
+        }
+        let transitions = router.apply(outcomes, at: wallClock())
+        for transition in transitions {
+            let reason = router.status(of: transition.upstream)?.health.reason ?? ""
+            logger.info(
+                "upstream state changed",
+                metadata: [
+                    "network": "\(router.name)", "upstream": "\(transition.upstream)",
+                    "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)",
+                    "in_rotation": "\(transition.inRotation)", "reason": "\(reason)",
+                ])
+        }
+        await observer?(router, transitions)
+        return transitions
+    }
+
+    /// One upstream's probes: `eth_chainId` when asked, then `eth_blockNumber` and `eth_syncing`
+    /// in parallel, all within `timeout`.
+    static func probe(_ handle: UpstreamHandle, checkChain: Bool, chainID: UInt64, timeout: Duration) async -> ProbeOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: timeout)
+        func remaining() -> Duration { max(.milliseconds(1), clock.now.duration(to: deadline)) }
+        do {
+            if checkChain {
+                let response = try await call(handle, "eth_chainId", timeout: remaining())
+                guard let text = response.resultString, let reported = Hex.uint64(text) else {
+                    return .unreachable(reason: "eth_chainId: \(describe(response))")
+                }
+                if reported != chainID { return .wrongChain(reported: reported) }
+            }
+            async let blockNumber = call(handle, "eth_blockNumber", timeout: remaining())
+            async let syncing = call(handle, "eth_syncing", timeout: remaining())
+            let (headResponse, syncingResponse) = try await (blockNumber, syncing)
+            let latency = start.duration(to: clock.now)
+            guard let text = headResponse.resultString, let head = Hex.uint64(text) else {
+                return .unreachable(reason: "eth_blockNumber: \(describe(headResponse))")
+            }
+            guard syncingResponse.error == nil, syncingResponse.result != nil else {
+                return .unreachable(reason: "eth_syncing: \(describe(syncingResponse))")
+            }
+            return .answered(head: head, syncing: !syncingResponse.resultIsFalse, latency: latency)
+        } catch let failure as UpstreamFailure {
+            return .unreachable(reason: failure.message)
+        } catch {
+            return .unreachable(reason: "\(error)")
+        }
+    }
+
+    static func call(_ handle: UpstreamHandle, _ method: String, timeout: Duration) async throws -> JSONRPCResponse {
+        let body = try await handle.transport.send(JSONRPCRequest(id: 1, method: method).body, timeout: timeout)
+        guard let response = JSONRPCResponse(scanning: body) else {
+            throw UpstreamFailure(.badResponse, "\(method) returned a body that is not a JSON-RPC response")
+        }
+        return response
+    }
+
+    static func describe(_ response: JSONRPCResponse) -> String {
+        if let error = response.error { return "error \(error.code): \(error.message)" }
+        return "unexpected result \(response.result?.description.prefix(80) ?? "none")"
+    }
+}
+
+/// Ethereum's `0x`-prefixed hex quantities.
+public enum Hex {
+    public static func uint64(_ text: String) -> UInt64? {
+        guard text.hasPrefix("0x") || text.hasPrefix("0X"), text.count > 2, text.count <= 18 else { return nil }
+        return UInt64(text.dropFirst(2), radix: 16)
+    }
+
+    public static func quantity(_ value: UInt64) -> String {
+        "0x" + String(value, radix: 16)
+    }
+}

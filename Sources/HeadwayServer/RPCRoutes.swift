@@ -1,0 +1,71 @@
+import HTTPTypes
+import HeadwayCore
+import Hummingbird
+import JSONRPC
+import NIOCore
+
+/// The JSON-RPC endpoint: `POST /{network}`, and `POST /` when one network is configured.
+public struct RPCRoutes: Sendable {
+    let gateway: Gateway
+    let maxBodyBytes: Int
+
+    public init(gateway: Gateway, maxBodyBytes: Int) {
+        self.gateway = gateway
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.post("/") { request, context in
+            guard let network = gateway.defaultNetwork else {
+                return Self.error(404, .invalidRequest("several networks are configured; use /{network}: \(gateway.networkNames.joined(separator: ", "))"))
+            }
+            return try await handle(request, network: network)
+        }
+        router.post("/:network") { request, context in
+            let name = context.parameters.get("network") ?? ""
+            guard let network = gateway.networks[name] else {
+                return Self.error(404, .invalidRequest("unknown network \(name.debugDescription); configured: \(gateway.networkNames.joined(separator: ", "))"))
+            }
+            return try await handle(request, network: network)
+        }
+        let hint: @Sendable (Request, Context) async throws -> Response = { _, _ in
+            Self.error(405, .invalidRequest("JSON-RPC requests are sent with POST"))
+        }
+        router.get("/", use: hint)
+        router.get("/:network", use: hint)
+    }
+
+    func handle(_ request: Request, network: NetworkRouter) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            return Self.tooLarge(maxBodyBytes)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            return Self.tooLarge(maxBodyBytes)
+        }
+        let reply = await gateway.handle(body, network: network)
+        var headers = HTTPFields()
+        if let upstream = reply.upstream { headers[Self.upstreamHeader] = upstream }
+        if reply.attempts > 0 { headers[Self.attemptsHeader] = String(reply.attempts) }
+        guard let replyBody = reply.body else {
+            return Response(status: .noContent, headers: headers)
+        }
+        headers[.contentType] = "application/json"
+        return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: replyBody))
+    }
+
+    static let upstreamHeader = HTTPField.Name("X-Headway-Upstream")!
+    static let attemptsHeader = HTTPField.Name("X-Headway-Attempts")!
+
+    static func tooLarge(_ limit: Int) -> Response {
+        error(413, .limitExceeded("body larger than max_body_bytes (\(limit))"))
+    }
+
+    static func error(_ status: Int, _ error: JSONRPCError) -> Response {
+        Response(
+            status: .init(code: status), headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: error.response(id: .null)))
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import NIOFoundationCompat
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// An in-process Ethereum JSON-RPC node on a loopback port, whose behaviour a test sets:
+/// its chain id and head, syncing, and failure modes (hang, HTTP 500, garbage, dropped
+/// connections, JSON-RPC errors).
+public final class FakeNode: Sendable {
+    /// How the node answers.
+    public enum Mode: Sendable, Equatable {
+        case normal
+        /// Accepts the request and never answers.
+        case hang
+        /// Answers HTTP 500.
+        case http500
+        /// Answers 200 with a body that is not JSON.
+        case garbage
+        /// Closes the connection without answering.
+        case drop
+    }
+
+    public struct State: Sendable {
+        public var name: String
+        public var chainID: UInt64 = 1
+        public var head: UInt64 = 100
+        public var syncing = false
+        public var mode = Mode.normal
+        /// Requests received, by method (probes included).
+        public var calls: [String: Int] = [:]
+        /// An artificial delay before answering.
+        public var delay: Duration = .zero
+    }
+
+    let state: Mutex<State>
+    let channel: Mutex<(any Channel)?> = Mutex(nil)
+    let children: Mutex<[any Channel]> = Mutex([])
+    let boundPort = Atomic<Int>(0)
+
+    /// The port it listens on.
+    public var port: Int { boundPort.load(ordering: .relaxed) }
+
+    public init(name: String, chainID: UInt64 = 1, head: UInt64 = 100) {
+        var initial = State(name: name)
+        initial.chainID = chainID
+        initial.head = head
+        state = Mutex(initial)
+    }
+
+    /// Starts listening on 127.0.0.1 at an ephemeral port (or `port`).
+    public static func start(name: String, chainID: UInt64 = 1, head: UInt64 = 100, port: Int = 0) async throws -> FakeNode {
+        let node = FakeNode(name: name, chainID: chainID, head: head)
+        try await node.bind(port: port)
+        return node
+    }
+
+    func bind(port: Int) async throws {
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                children.withLock { $0.append(channel) }
+                return channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(FakeNodeHandler(node: self))
+                }
+            }
+        let channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+        self.channel.withLock { $0 = channel }
+        boundPort.store(channel.localAddress?.port ?? 0, ordering: .relaxed)
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Stops listening (established connections close too): the node is "killed".
+    public func stop() async {
+        let channel = self.channel.withLock { channel in
+            defer { channel = nil }
+            return channel
+        }
+        try? await channel?.close()
+        let open = children.withLock { children in
+            defer { children = [] }
+            return children
+        }
+        for child in open { try? await child.close() }
+    }
+
+    /// Starts listening again on the same port (a restarted node).
+    public func restart() async throws {
+        try await bind(port: port)
+    }
+
+    public func update(_ change: (inout State) -> Void) {
+        state.withLock { change(&$0) }
+    }
+
+    public var snapshot: State { state.withLock { $0 } }
+
+    public func calls(_ method: String) -> Int { snapshot.calls[method] ?? 0 }
+
+    /// Requests other than the health probes.
+    public var clientCalls: Int {
+        snapshot.calls.filter { !["eth_chainId", "eth_blockNumber", "eth_syncing"].contains($0.key) }.values.reduce(0, +)
+    }
+
+    /// The answer to one request object (`nil` for a notification).
+    func answer(_ object: [String: Any]) -> [String: Any]? {
+        let method = object["method"] as? String ?? ""
+        let current = state.withLock { state in
+            state.calls[method, default: 0] += 1
+            return state
+        }
+        guard object.keys.contains("id") else { return nil }
+        let id = object["id"] ?? NSNull()
+        func result(_ value: Any) -> [String: Any] { ["jsonrpc": "2.0", "id": id, "result": value] }
+        switch method {
+        case "eth_chainId": return result("0x" + String(current.chainID, radix: 16))
+        case "eth_blockNumber": return result("0x" + String(current.head, radix: 16))
+        case "eth_syncing":
+            return result(current.syncing ? ["currentBlock": "0x" + String(current.head, radix: 16)] as Any : false)
+        case "web3_clientVersion": return result("fake/\(current.name)")
+        case "net_version": return result(String(current.chainID))
+        case "eth_getBalance": return result("0xde0b6b3a7640000")
+        case "eth_echo": return result(object["params"] ?? NSNull())
+        case "eth_sendTransaction": return result("0x" + String(repeating: "ab", count: 32))
+        default:
+            return ["jsonrpc": "2.0", "id": id, "error": ["code": -32601, "message": "the method \(method) does not exist/is not available"]]
+        }
+    }
+}
+
+final class FakeNodeHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let node: FakeNode
+    var body = ByteBuffer()
+
+    init(node: FakeNode) {
+        self.node = node
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: body.clear()
+        case .body(var chunk): body.writeBuffer(&chunk)
+        case .end:
+            let request = body
+            let state = node.snapshot
+            let loop = context.eventLoop
+            let boxed = NIOLoopBound(context, eventLoop: loop)
+            let respond = { [self] in self.respond(boxed.value, state: state, request: request) }
+            if state.delay > .zero {
+                loop.scheduleTask(in: .nanoseconds(Int64(state.delay.components.seconds) * 1_000_000_000 + state.delay.components.attoseconds / 1_000_000_000)) {
+                    respond()
+                }
+            } else {
+                respond()
+            }
+        }
+    }
+
+    func respond(_ context: ChannelHandlerContext, state: FakeNode.State, request: ByteBuffer) {
+        switch state.mode {
+        case .hang: return
+        case .drop:
+            context.close(promise: nil)
+            return
+        case .http500:
+            write(context, status: .internalServerError, body: ByteBuffer(string: "internal error"))
+        case .garbage:
+            write(context, status: .ok, body: ByteBuffer(string: "<html>oops, not json"))
+        case .normal:
+            let parsed = try? JSONSerialization.jsonObject(with: Data(buffer: request), options: [.fragmentsAllowed])
+            var output: Any?
+            if let object = parsed as? [String: Any] {
+                output = node.answer(object)
+            } else if let batch = parsed as? [[String: Any]] {
+                output = batch.compactMap(node.answer)
+            } else {
+                output = ["jsonrpc": "2.0", "id": NSNull(), "error": ["code": -32700, "message": "parse error"]]
+            }
+            guard let output, let data = try? JSONSerialization.data(withJSONObject: output) else {
+                write(context, status: .ok, body: ByteBuffer())
+                return
+            }
+            write(context, status: .ok, body: ByteBuffer(bytes: data))
+        }
+    }
+
+    func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: ByteBuffer) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}
