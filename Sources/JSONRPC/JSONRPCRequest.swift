@@ -130,11 +130,11 @@ enum Member {
     init(key: Range<Int>, in bytes: UnsafeRawBufferPointer) {
         let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[key])
         let name: String
-        if keyBytes.count > 7 {
+        if keyBytes.contains(UInt8(ascii: "\\")) {
+            name = JSONString.decode(keyBytes)
+        } else if keyBytes.count > 7 {
             self = .other
             return
-        } else if keyBytes.contains(UInt8(ascii: "\\")) {
-            name = JSONString.decode(keyBytes)
         } else {
             name = String(decoding: keyBytes, as: UTF8.self)
         }

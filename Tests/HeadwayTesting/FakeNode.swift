@@ -149,14 +149,14 @@ final class FakeNodeHandler: ChannelInboundHandler, @unchecked Sendable {
             let request = body
             let state = node.snapshot
             let loop = context.eventLoop
-            let boxed = NIOLoopBound(context, eventLoop: loop)
-            let respond = { [self] in self.respond(boxed.value, state: state, request: request) }
             if state.delay > .zero {
-                loop.scheduleTask(in: .nanoseconds(Int64(state.delay.components.seconds) * 1_000_000_000 + state.delay.components.attoseconds / 1_000_000_000)) {
-                    respond()
+                let boxed = NIOLoopBound((self, context), eventLoop: loop)
+                let delay = TimeAmount.nanoseconds(Int64(state.delay.components.seconds) * 1_000_000_000 + state.delay.components.attoseconds / 1_000_000_000)
+                loop.scheduleTask(in: delay) {
+                    boxed.value.0.respond(boxed.value.1, state: state, request: request)
                 }
             } else {
-                respond()
+                respond(context, state: state, request: request)
             }
         }
     }

@@ -45,8 +45,9 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
         let outcomes = await withTaskGroup(of: (String, ProbeOutcome).self) { group in
             for target in targets {
                 group.addTask {
-                    let outcome = await Self.probe(
-                        target.handle, checkChain: target.checkChain, chainID: chainID, timeout: health.timeout)
+                    let outcome = await Self.bounded(by: health.timeout) {
+                        await Self.probe(target.handle, checkChain: target.checkChain, chainID: chainID, timeout: health.timeout)
+                    }
                     return (target.handle.name, outcome)
                 }
             }
@@ -99,6 +100,21 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
             return .unreachable(reason: failure.message)
         } catch {
             return .unreachable(reason: "\(error)")
+        }
+    }
+
+    /// Runs `probe`, but gives up after `timeout` even when a transport does not honour its own
+    /// timeout: a round never takes longer than `timeout`.
+    static func bounded(by timeout: Duration, _ probe: @escaping @Sendable () async -> ProbeOutcome) async -> ProbeOutcome {
+        await withTaskGroup(of: ProbeOutcome?.self) { group in
+            group.addTask { await probe() }
+            group.addTask {
+                try? await Task.sleep(for: timeout + .milliseconds(50))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .unreachable(reason: "no answer within \(timeout)")
         }
     }
 

@@ -24,6 +24,13 @@ public struct HealthTracker: Sendable {
         public var from: UpstreamState
         public var to: UpstreamState
         public var inRotation: Bool
+
+        public init(upstream: String, from: UpstreamState, to: UpstreamState, inRotation: Bool) {
+            self.upstream = upstream
+            self.from = from
+            self.to = to
+            self.inRotation = inRotation
+        }
     }
 
     public subscript(name: String) -> UpstreamHealth? { upstreams[name] }
