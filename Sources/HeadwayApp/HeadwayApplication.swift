@@ -20,6 +20,7 @@ public final class HeadwayApplication: Sendable {
     let httpClient: HTTPClient?
     let logger: Logger
     let ports = BoundPorts()
+    let group = Mutex<ServiceGroup?>(nil)
 
     /// A start-up refusal: the message is printed as is.
     public struct StartError: Error, CustomStringConvertible {
@@ -90,6 +91,7 @@ public final class HeadwayApplication: Sendable {
                 services: monitors.map { .init(service: $0) } + [.init(service: rpc), .init(service: admin)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        self.group.withLock { $0 = group }
         logger.info(
             "headway starting",
             metadata: ["listen": "\(config.server.listen)", "admin": "\(config.admin.listen)", "networks": "\(gateway.networkNames.joined(separator: ","))"])
@@ -100,6 +102,11 @@ public final class HeadwayApplication: Sendable {
             throw error
         }
         await shutdown()
+    }
+
+    /// Stops gracefully, as SIGTERM does: listeners close, in-flight requests finish.
+    public func stop() async {
+        await group.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     func shutdown() async {

@@ -28,7 +28,8 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Rounds end with graceful shutdown; ending that way is a normal return.
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await runRound()
                 try await clock.sleep(for: router.config.health.interval)
