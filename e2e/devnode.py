@@ -20,6 +20,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from eth.vm.forks import PragueVM
+from eth.vm.forks.cancun import get_total_blob_gas
 from eth_hash.auto import keccak
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed, ValidationError
@@ -30,16 +32,22 @@ WRITE_METHODS = {"eth_sendTransaction", "eth_sendRawTransaction"}
 
 
 class DeterministicBackend(PyEVMBackend):
-    """py-evm backend whose blocks depend only on the operation log."""
+    """py-evm backend whose blocks depend only on the operation log: prevrandao is derived
+    from the block number (eth-tester draws it at random) and the timestamp comes from the log."""
 
-    def mine_at(self, timestamp):
-        number = self.chain.get_block().number
-        block = self.chain.mine_block(
-            coinbase=b"\x00" * 20,
-            mix_hash=keccak(number.to_bytes(32, "big")),
-            timestamp=timestamp,
-        )
-        return block.hash
+    next_timestamp = None
+
+    def mine_blocks(self, num_blocks=1, coinbase=b"\x00" * 20):
+        hashes = []
+        for _ in range(num_blocks):
+            pending = self.chain.get_block()
+            kwargs = {"coinbase": coinbase, "mix_hash": keccak(pending.number.to_bytes(32, "big"))}
+            if self.next_timestamp is not None:
+                kwargs["timestamp"] = self.next_timestamp
+            if isinstance(self.chain.get_vm(), PragueVM):
+                kwargs["blob_gas_used"] = sum(get_total_blob_gas(tx) for tx in pending.transactions)
+            hashes.append(self.chain.mine_block(**kwargs).hash)
+        return tuple(hashes)
 
 
 class OperationLog:
@@ -130,7 +138,8 @@ class DevNode:
     def apply(self, op):
         try:
             if op["op"] == "mine":
-                self.backend.mine_at(op["timestamp"])
+                self.backend.next_timestamp = op["timestamp"]
+                self.tester.mine_blocks(1)
                 return None
             if op["op"] == "raw":
                 return {"result": self.tester.send_raw_transaction(op["tx"])}
