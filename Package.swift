@@ -1,8 +1,10 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
+/// Every target of ours: Swift 6 language mode (strict concurrency) and no warnings.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(

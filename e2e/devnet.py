@@ -27,6 +27,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def port_is_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
 def wait_until(condition, timeout=30.0, interval=0.05, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -110,11 +119,12 @@ class Devnet:
 class Headway:
     """The real `headway` binary in front of a devnet."""
 
-    def __init__(self, binary, workdir, upstreams, interval="1s", max_lag=3, recover_after=2, token=None, extra=""):
+    def __init__(self, binary, workdir, upstreams, interval="1s", max_lag=3, recover_after=2, token=None, extra="",
+                 port=None, admin_port=None):
         self.binary = binary
         self.workdir = workdir
-        self.port = free_port()
-        self.admin_port = free_port()
+        self.port = port or free_port()
+        self.admin_port = admin_port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin = f"http://127.0.0.1:{self.admin_port}"
         self.config_path = os.path.join(workdir, "headway.yaml")

@@ -1,5 +1,5 @@
-import Yams
 import HeadwayCore
+import Yams
 
 /// Typed reads of YAML nodes that record every problem with its key path and line, so that one
 /// pass over a file reports everything wrong with it.
@@ -87,4 +87,3 @@ struct ConfigReader {
         return sequence.enumerated().compactMap { string($0.element, at: "\(path)[\($0.offset)]") }
     }
 }
-

@@ -34,7 +34,9 @@ public final class HeadwayApplication: Sendable {
     ) async throws {
         if !config.admin.listen.isLoopback && config.admin.token == nil {
             throw StartError(
-                description: "admin.listen \(config.admin.listen) is not a loopback address: set admin.token (e.g. token: ${HEADWAY_ADMIN_TOKEN}) or listen on 127.0.0.1")
+                description:
+                    "admin.listen \(config.admin.listen) is not a loopback address: set admin.token (e.g. token: ${HEADWAY_ADMIN_TOKEN}) or listen on 127.0.0.1"
+            )
         }
         self.config = config
         self.logger = logger

@@ -33,7 +33,8 @@ public struct AdminRoutes: Sendable {
             do {
                 new = try JSONDecoder().decode(NewUpstream.self, from: Data(buffer: buffer))
             } catch {
-                return Self.message(.badRequest, "body must be a JSON object with name and url (strings) and optional ws, role, network: \(Self.describe(error))")
+                return Self.message(
+                    .badRequest, "body must be a JSON object with name and url (strings) and optional ws, role, network: \(Self.describe(error))")
             }
             let status: UpstreamStatus
             do {

@@ -43,7 +43,8 @@ struct AdminOptions: ParsableArguments {
     /// Prints the API's error message and exits 1 unless `status` is 2xx.
     func check(_ response: (status: Int, body: Data)) throws {
         guard (200..<300).contains(response.status) else {
-            let message = (try? JSONDecoder().decode([String: String].self, from: response.body))?["error"]
+            let message =
+                (try? JSONDecoder().decode([String: String].self, from: response.body))?["error"]
                 ?? String(decoding: response.body, as: UTF8.self)
             printError("error: HTTP \(response.status): \(message)")
             throw ExitCode(1)

@@ -75,7 +75,10 @@ import Testing
         ("networks:\n  dev:\n    chain_id: 1\n    health:\n      interval: 5 parsecs\n", "networks.dev.health.interval", 5, "duration"),
         ("networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: ftp://x }\n", "networks.dev.upstreams[0].url", 5, "scheme"),
         ("networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: \"not a url\" }\n", "networks.dev.upstreams[0].url", 5, "URL"),
-        ("networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: http://x }\n      - { name: a, url: http://y }\n", "networks.dev.upstreams[1].name", 6, "duplicate"),
+        (
+            "networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: http://x }\n      - { name: a, url: http://y }\n",
+            "networks.dev.upstreams[1].name", 6, "duplicate"
+        ),
         ("server:\n  listen: nowhere\nnetworks:\n  dev:\n    chain_id: 1\n", "server.listen", 2, "host:port"),
         ("server:\n  max_batch: []\nnetworks:\n  dev:\n    chain_id: 1\n", "server.max_batch", 2, "expected a string"),
         ("networks:\n  dev:\n    health: {}\n", "networks.dev.chain_id", 3, "required"),
@@ -87,7 +90,9 @@ import Testing
     }
 
     @Test func duplicateNamesAcrossNetworksAreRefused() {
-        let found = errors("networks:\n  a:\n    chain_id: 1\n    upstreams: [{ name: n, url: http://x }]\n  b:\n    chain_id: 2\n    upstreams: [{ name: n, url: http://y }]\n")
+        let found = errors(
+            "networks:\n  a:\n    chain_id: 1\n    upstreams: [{ name: n, url: http://x }]\n  b:\n    chain_id: 2\n    upstreams: [{ name: n, url: http://y }]\n"
+        )
         #expect(found.contains { $0.message.contains("duplicate upstream name n") })
     }
 

@@ -48,7 +48,9 @@ import Testing
         for index in 0..<10 {
             let reply = try await gateway.call("web3_clientVersion", id: "\(index)")
             #expect(reply.status == 200, "\(mode): \(reply.body)")
-            #expect(reply.body == #"{"id":\#(index),"jsonrpc":"2.0","result":"fake\/good"}"# || reply.body.contains("fake/good") || reply.body.contains(#"fake\/good"#))
+            #expect(
+                reply.body == #"{"id":\#(index),"jsonrpc":"2.0","result":"fake\/good"}"# || reply.body.contains("fake/good")
+                    || reply.body.contains(#"fake\/good"#))
         }
         #expect(try await gateway.eventually { try await gateway.state("bad") == "unreachable" })
     }

@@ -61,7 +61,10 @@ import Testing
         _ = try await store.setDisabled("file-1", true)
         // Next start: the file changed file-1's URL, dropped file-3, and names api-1 too.
         let plan = try await store.seed(
-            [upstream("file-1", source: .config, url: "http://new:8545"), upstream("file-2", source: .config), upstream("api-1", source: .config, url: "http://other")],
+            [
+                upstream("file-1", source: .config, url: "http://new:8545"), upstream("file-2", source: .config),
+                upstream("api-1", source: .config, url: "http://other"),
+            ],
             at: date)
         #expect(plan.skipped.map(\.name).sorted() == ["api-1", "file-2"])
         let records = try await store.upstreams()

@@ -1,6 +1,6 @@
 import Foundation
-import NIOFoundationCompat
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 import Synchronization

@@ -17,7 +17,8 @@ import Testing
     }
 
     @Test func errorsAreRead() throws {
-        let response = try #require(JSONRPCResponse(scanning: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no \"such\" method"}}"#)))
+        let response = try #require(
+            JSONRPCResponse(scanning: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no \"such\" method"}}"#)))
         #expect(response.error == JSONRPCError(code: -32601, message: #"no "such" method"#))
     }
 

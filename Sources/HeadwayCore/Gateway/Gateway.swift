@@ -49,7 +49,8 @@ public final class Gateway: Sendable {
             return await handle(item, network: network)
         case .batch(let items):
             guard items.count <= maxBatch else {
-                return Reply(status: 200, body: JSONRPCError.limitExceeded("batch of \(items.count) requests exceeds max_batch \(maxBatch)").response(id: .null))
+                return Reply(
+                    status: 200, body: JSONRPCError.limitExceeded("batch of \(items.count) requests exceeds max_batch \(maxBatch)").response(id: .null))
             }
             return await handle(batch: items, network: network)
         }

@@ -60,4 +60,3 @@ public enum URLRedactor {
         text.replacingOccurrences(of: url, with: redact(url))
     }
 }
-

@@ -69,7 +69,8 @@ import Testing
 
     @Test func batchesOverTheLimitAreRefused() async {
         let (gateway, router) = await gateway(maxBatch: 2)
-        let (status, reply) = await send(#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":2,"method":"a"},{"jsonrpc":"2.0","id":3,"method":"a"}]"#, to: gateway, router)
+        let (status, reply) = await send(
+            #"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":2,"method":"a"},{"jsonrpc":"2.0","id":3,"method":"a"}]"#, to: gateway, router)
         #expect(status == 200)
         #expect(reply?.contains(#""code":-32005"#) == true)
         #expect(reply?.contains("max_batch 2") == true)

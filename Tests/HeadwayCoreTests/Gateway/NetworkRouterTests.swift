@@ -19,7 +19,10 @@ import Testing
     }
 
     func request(_ method: String, id: String = "1") -> JSONRPCRequest {
-        guard case .single(.request(let request)) = try! JSONRPCBody.parse(ByteBuffer(string: #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":[]}"#)) else {
+        guard
+            case .single(.request(let request)) = try! JSONRPCBody.parse(
+                ByteBuffer(string: #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":[]}"#))
+        else {
             fatalError()
         }
         return request
@@ -60,7 +63,10 @@ import Testing
         let a = ScriptedTransport.node("a")
         let b = ScriptedTransport.node("b")
         let router = await network([("a", .primary, a), ("b", .primary, b)])
-        for failure in [UpstreamFailure(.connect, "refused"), UpstreamFailure(.connectionClosed, "reset"), UpstreamFailure(.httpStatus(502), "502"), UpstreamFailure(.timeout, "slow")] {
+        for failure in [
+            UpstreamFailure(.connect, "refused"), UpstreamFailure(.connectionClosed, "reset"), UpstreamFailure(.httpStatus(502), "502"),
+            UpstreamFailure(.timeout, "slow"),
+        ] {
             let failing: ScriptedTransport.Script = { _, _ throws(UpstreamFailure) in throw failure }
             a.set(failing)
             b.set(ScriptedTransport.healthy("b"))
