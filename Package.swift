@@ -115,6 +115,12 @@ let package = Package(
             path: "Tests/HeadwayTesting",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "fakenode",
+            dependencies: ["HeadwayTesting"],
+            path: "Tests/FakeNodeServer",
+            swiftSettings: strict
+        ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"], swiftSettings: strict),
         .testTarget(name: "HeadwayCoreTests", dependencies: ["HeadwayCore", "HeadwayTesting"], swiftSettings: strict),
         .testTarget(

@@ -108,6 +108,10 @@ public final class NetworkRouter: Sendable {
             // Outcomes of upstreams removed or disabled while the round ran are dropped.
             let current = outcomes.filter { state.definitions[$0.key].map { !$0.disabled } ?? false }
             let transitions = state.tracker.apply(current, at: now)
+            // A good round clears what failed client requests suspected.
+            for (name, outcome) in current {
+                if case .answered = outcome, state.tracker[name]?.state == .healthy { state.handles[name]?.clearSuspicion() }
+            }
             state.rebuildTable()
             return transitions
         }

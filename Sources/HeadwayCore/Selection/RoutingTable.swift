@@ -11,8 +11,9 @@ public struct RoutingTable: Sendable {
 
     public init() {}
 
-    /// The order in which to try upstreams for one request: healthy primaries (least outstanding
-    /// requests, then lowest recent latency), then healthy fallbacks, then the last resort.
+    /// The order in which to try upstreams for one request: healthy primaries (those whose latest
+    /// client request failed last, then least outstanding requests, then lowest recent latency),
+    /// then healthy fallbacks in the same order, then the last resort.
     public func candidates() -> [UpstreamHandle] {
         var order = Self.ranked(primaries)
         order.reserveCapacity(primaries.count + fallbacks.count + lastResort.count)
@@ -26,8 +27,8 @@ public struct RoutingTable: Sendable {
 
     static func ranked(_ handles: [UpstreamHandle]) -> [UpstreamHandle] {
         if handles.count <= 1 { return handles }
-        return handles.map { (handle: $0, outstanding: $0.outstanding, latency: $0.recentLatency) }
-            .sorted { ($0.outstanding, $0.latency) < ($1.outstanding, $1.latency) }
+        return handles.map { (handle: $0, suspect: $0.isSuspect ? 1 : 0, outstanding: $0.outstanding, latency: $0.recentLatency) }
+            .sorted { ($0.suspect, $0.outstanding, $0.latency) < ($1.suspect, $1.outstanding, $1.latency) }
             .map(\.handle)
     }
 }

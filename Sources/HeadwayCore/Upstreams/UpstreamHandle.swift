@@ -12,6 +12,9 @@ public final class UpstreamHandle: Sendable {
     let outstandingCount = Atomic<Int>(0)
     /// Exponentially weighted recent latency, microseconds.
     let latencyMicros = Atomic<Int>(0)
+    /// Set when a client request failed on this upstream, cleared by its next success: such an
+    /// upstream is tried after the others until the next health round decides about it.
+    let failedRecently = Atomic<Bool>(false)
 
     public init(definition: UpstreamDefinition, transport: any UpstreamTransport) {
         self.name = definition.name
@@ -28,12 +31,26 @@ public final class UpstreamHandle: Sendable {
         outstandingCount.add(1, ordering: .relaxed)
         defer { outstandingCount.subtract(1, ordering: .relaxed) }
         let start = clock.now
-        let response = try await transport.send(body, timeout: timeout)
-        record(latency: start.duration(to: clock.now))
-        return response
+        do {
+            let response = try await transport.send(body, timeout: timeout)
+            record(latency: start.duration(to: clock.now))
+            return response
+        } catch {
+            failedRecently.store(true, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    /// Whether the latest client request on this upstream failed.
+    public var isSuspect: Bool { failedRecently.load(ordering: .relaxed) }
+
+    /// Clears the suspicion (after a good health round or a good answer).
+    func clearSuspicion() {
+        if failedRecently.load(ordering: .relaxed) { failedRecently.store(false, ordering: .relaxed) }
     }
 
     func record(latency: Duration) {
+        clearSuspicion()
         let micros = Int(latency.components.seconds) * 1_000_000 + Int(latency.components.attoseconds / 1_000_000_000_000)
         let old = latencyMicros.load(ordering: .relaxed)
         latencyMicros.store(old == 0 ? micros : (old * 7 + micros) / 8, ordering: .relaxed)

@@ -130,3 +130,29 @@ import Testing
         #expect(firstUpstream != answeredBy(second))
     }
 }
+
+@Suite struct SuspicionTests {
+    @Test func anUpstreamThatJustFailedIsTriedLastUntilTheNextRound() async {
+        let a = ScriptedTransport.node("a")
+        let b = ScriptedTransport.node("b")
+        var config = NetworkConfig(name: "main", chainID: 1)
+        config.request.attemptTimeout = .milliseconds(300)
+        let router = NetworkRouter(config: config)
+        router.add(UpstreamDefinition(name: "a", network: "main", url: "http://a"), transport: a)
+        router.add(UpstreamDefinition(name: "b", network: "main", url: "http://b"), transport: b)
+        let monitor = HealthMonitor(router: router, clock: ContinuousClock())
+        await monitor.runRound()
+        let first = router.routingTable.candidates()[0]
+        let (failing, other) = first.name == "a" ? (a, b) : (b, a)
+        failing.set { _, _ throws(UpstreamFailure) in throw UpstreamFailure(.connect, "refused") }
+        let body = JSONRPCRequest(id: 1, method: "eth_getBalance")
+        _ = await router.forward(body)
+        let before = failing.methods.count
+        for _ in 0..<5 { _ = await router.forward(body) }
+        #expect(failing.methods.count == before, "not tried first again")
+        #expect(other.methods.filter { $0 == "eth_getBalance" }.count == 6)
+        failing.set(ScriptedTransport.healthy(first.name))
+        await monitor.runRound()
+        #expect(!first.isSuspect)
+    }
+}
