@@ -33,8 +33,9 @@ struct Serve: AsyncParsableCommand {
         var loaded: ConfigLoader.Loaded
         do {
             loaded = try ConfigLoader.load(path: config)
-        } catch {
-            throw ValidationError("\(config):\n\(error)")
+        } catch let errors as ConfigErrors {
+            for error in errors.errors { printError("\(config): \(error)") }
+            throw ExitCode(1)
         }
         for name in loaded.missingVariables {
             logger.warning("environment variable referenced by the configuration is not set", metadata: ["variable": "\(name)"])
