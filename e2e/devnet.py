@@ -87,6 +87,11 @@ class Node:
     def resume(self):
         return self.control("resume")
 
+    def fault(self, mode="none"):
+        """Makes the node misbehave (see devnode.py): hang, http500, garbage, header_not_found,
+        delay:SECONDS, or none."""
+        return requests.post(self.url + "/control", json={"action": "fault", "mode": mode}, timeout=5).json()
+
     def head(self):
         return int(rpc(self.url, "eth_blockNumber")["result"], 16)
 
@@ -120,7 +125,7 @@ class Headway:
     """The real `headway` binary in front of a devnet."""
 
     def __init__(self, binary, workdir, upstreams, interval="1s", max_lag=3, recover_after=2, token=None, extra="",
-                 port=None, admin_port=None):
+                 port=None, admin_port=None, drain_timeout=None):
         self.binary = binary
         self.workdir = workdir
         self.port = port or free_port()
@@ -132,6 +137,10 @@ class Headway:
         lines = [
             "server:",
             f"  listen: 127.0.0.1:{self.port}",
+        ]
+        if drain_timeout:
+            lines.append(f"  drain_timeout: {drain_timeout}")
+        lines += [
             "admin:",
             f"  listen: 127.0.0.1:{self.admin_port}",
         ]

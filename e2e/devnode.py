@@ -8,7 +8,15 @@ number, timestamps taken from the log, one genesis timestamp), so nodes started 
 same blocks with the same hashes. A node can be told to stall (stop applying the log: it lags)
 and to resume (it catches up), and a restarted node replays the log from the start.
 
-Control endpoint: POST /control with {"action": "stall" | "resume" | "status"}.
+Control endpoint: POST /control with {"action": "stall" | "resume" | "status"}, or
+{"action": "fault", "mode": MODE} to make the node misbehave on JSON-RPC requests until
+{"action": "fault", "mode": "none"}:
+- "hang": accept the request and never answer (the connection is dropped when the fault ends);
+- "http500": answer every request with HTTP 500;
+- "garbage": answer every request with HTTP 200 and a body that is not JSON;
+- "header_not_found": answer data reads with "header not found" (a pruned or damaged node),
+  while eth_chainId, eth_blockNumber and eth_syncing still answer, so health rounds pass;
+- "delay:SECONDS": answer data reads after a delay (health probes stay quick).
 """
 
 import argparse
@@ -29,6 +37,7 @@ from web3.providers.eth_tester.defaults import API_ENDPOINTS
 from web3.providers.eth_tester.middleware import request_formatters, result_formatters
 
 WRITE_METHODS = {"eth_sendTransaction", "eth_sendRawTransaction"}
+PROBE_METHODS = {"eth_chainId", "eth_blockNumber", "eth_syncing", "net_version", "web3_clientVersion"}
 
 
 class DeterministicBackend(PyEVMBackend):
@@ -119,6 +128,7 @@ class DevNode:
         self.applied = 1  # log lines applied (the genesis is line 0)
         self.results = {}  # log index -> result of a tx op
         self.stalled = False
+        self.fault = "none"
         self.changed = threading.Condition(self.lock)
 
     # -- the log --------------------------------------------------------------------------
@@ -165,7 +175,9 @@ class DevNode:
         params = request.get("params", [])
         response = {"jsonrpc": "2.0", "id": request.get("id")}
         try:
-            if method in WRITE_METHODS:
+            if self.fault == "header_not_found" and method not in PROBE_METHODS and method not in WRITE_METHODS:
+                outcome = {"error": {"code": -32000, "message": "header not found"}}
+            elif method in WRITE_METHODS:
                 outcome = self.write(method, params)
             else:
                 outcome = self.read(method, params)
@@ -197,6 +209,11 @@ class DevNode:
         return {"result": to_wire(result)}
 
     def write(self, method, params):
+        if method == "eth_sendRawTransaction" and self.stalled:
+            # A lagging node still takes transactions into its pool (here: the shared log) and
+            # answers with the hash; it applies them once it catches up.
+            self.log.append([{"op": "raw", "tx": params[0]}, {"op": "mine"}])
+            return {"result": "0x" + keccak(bytes.fromhex(params[0][2:])).hex()}
         if self.stalled:
             return {"error": {"code": -32000, "message": "node is stalled"}}
         if method == "eth_sendRawTransaction":
@@ -252,13 +269,33 @@ def make_handler(node):
                     node.stalled = True
                 elif action == "resume":
                     node.stalled = False
+                elif action == "fault":
+                    node.fault = command.get("mode", "none")
                 with node.lock:
                     head = node.backend.chain.get_canonical_head().block_number
-                return self.reply(200, {"name": node.name, "stalled": node.stalled, "head": head})
+                return self.reply(200, {"name": node.name, "stalled": node.stalled, "fault": node.fault, "head": head})
+            fault = node.fault
+            if fault == "hang":
+                while node.fault == "hang":
+                    time.sleep(0.05)
+                self.close_connection = True
+                return
+            if fault == "http500":
+                return self.reply(500, {"error": "internal server error"})
+            if fault == "garbage":
+                data = b'{"jsonrpc": "2.0", "id": 1, "result": 0x<html>oops'
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             try:
                 request = json.loads(raw)
             except ValueError:
                 return self.reply(200, {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
+            if fault.startswith("delay:") and not (isinstance(request, dict) and request.get("method") in PROBE_METHODS):
+                time.sleep(float(fault.split(":", 1)[1]))
             if isinstance(request, list):
                 answers = [a for a in (node.handle(r) for r in request) if a is not None]
                 return self.reply(200, answers)

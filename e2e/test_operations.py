@@ -2,11 +2,14 @@
 
 import json
 import os
+import signal
 import subprocess
+import threading
+import time
 
 import requests
 
-from devnet import wait_until
+from devnet import Headway, wait_until
 
 
 def cli(binary, *args):
@@ -73,3 +76,50 @@ def test_check_config_names_the_key_and_line(headway_binary, tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("networks:\n  devnet:\n    chain_id: 1\n")
     assert cli(headway_binary, "check-config", str(good)).returncode == 0
+
+
+def test_sigterm_under_load_fails_no_request_and_exits_within_the_drain_deadline(devnet, headway_binary, tmp_path):
+    # Reads take a second at the nodes, so that requests are in flight when SIGTERM comes.
+    for name in ("node-a", "node-b"):
+        devnet.nodes[name].fault("delay:1")
+    hw = Headway(
+        headway_binary, str(tmp_path),
+        [("node-a", devnet.nodes["node-a"].url, "primary"), ("node-b", devnet.nodes["node-b"].url, "primary")],
+        drain_timeout="5s",
+    )
+    hw.start()
+    results = []
+
+    def client():
+        session = requests.Session()
+        while True:
+            started = time.time()
+            try:
+                r = session.post(hw.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": ["0x" + "33" * 20, "latest"]}, timeout=20)
+                results.append((started, r.status_code == 200 and "result" in r.json(), r.text[:200]))
+            except requests.ConnectionError as e:  # refused or closed: the gateway has gone
+                results.append((started, None, repr(e)))
+                return
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(2.5)
+    term_at = time.time()
+    hw.process.send_signal(signal.SIGTERM)
+    code = hw.process.wait(timeout=20)
+    exited_after = time.time() - term_at
+    for t in threads:
+        t.join()
+    for name in ("node-a", "node-b"):
+        devnet.nodes[name].fault("none")
+
+    assert code == 0
+    assert exited_after < 5 + 1.5, f"exited {exited_after:.1f} s after SIGTERM (drain_timeout 5s)"
+    before = [r for r in results if r[0] < term_at - 0.05]
+    assert len(before) >= 8
+    assert [r for r in before if r[1] is not True] == [], "a request sent before SIGTERM failed"
+    assert [r for r in results if r[1] is False] == [], "no HTTP error answers at all"
+    # In flight at SIGTERM: the last request of each client that started before it finished.
+    in_flight = [r for r in before if r[0] > term_at - 1.0]
+    assert len(in_flight) >= 4, in_flight

@@ -3,12 +3,7 @@
 from eth_account import Account
 from web3 import HTTPProvider, Web3
 
-# A contract written in raw EVM bytecode (no compiler needed): every call logs its calldata
-# under topic 0xaa and returns 42.
-RUNTIME = "366000600037" "60aa" "36" "6000" "a1" "602a" "6000" "52" "6020" "6000" "f3"
-INIT = "0x" + "6016" "80" "600b" "6000" "39" "6000" "f3" + RUNTIME
-# The first eth-tester account is the address of private key 1.
-KEY_ONE = "0x" + "00" * 31 + "01"
+from evm import INIT, KEY_ONE
 
 
 def test_web3_gets_the_same_answers_through_headway(gateway, devnet):

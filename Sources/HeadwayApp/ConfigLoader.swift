@@ -77,9 +77,11 @@ public enum ConfigLoader {
     }
 
     static func readServer(_ node: Node, into server: inout ServerConfig, _ reader: inout ConfigReader) {
-        for (key, value) in reader.members(node, at: "server", allowed: ["listen", "max_body_bytes", "max_batch", "blocked_methods"]) {
+        let allowed: Set<String> = ["listen", "max_body_bytes", "max_batch", "blocked_methods", "drain_timeout"]
+        for (key, value) in reader.members(node, at: "server", allowed: allowed) {
             let path = "server.\(key)"
             switch key {
+            case "drain_timeout": server.drainTimeout = reader.duration(value, at: path) ?? server.drainTimeout
             case "listen": server.listen = reader.listen(value, at: path) ?? server.listen
             case "max_body_bytes": server.maxBodyBytes = reader.integer(value, at: path, range: 1...1 << 30) ?? server.maxBodyBytes
             case "max_batch": server.maxBatch = reader.integer(value, at: path, range: 1...100_000) ?? server.maxBatch
@@ -147,11 +149,62 @@ public enum ConfigLoader {
     }
 
     static func readRequest(_ node: Node, at path: String, into request: inout RequestConfig, _ reader: inout ConfigReader) {
-        for (key, value) in reader.members(node, at: path, allowed: ["attempt_timeout", "deadline"]) {
+        let allowed: Set<String> = ["attempt_timeout", "deadline", "max_attempts", "retry_on", "hedge", "breaker"]
+        for (key, value) in reader.members(node, at: path, allowed: allowed) {
             let memberPath = "\(path).\(key)"
             switch key {
             case "attempt_timeout": request.attemptTimeout = reader.duration(value, at: memberPath) ?? request.attemptTimeout
             case "deadline": request.deadline = reader.duration(value, at: memberPath) ?? request.deadline
+            case "max_attempts": request.maxAttempts = reader.integer(value, at: memberPath, range: 1...20) ?? request.maxAttempts
+            case "retry_on": readRetryOn(value, at: memberPath, into: &request.retryOn, &reader)
+            case "hedge": readHedge(value, at: memberPath, into: &request.hedge, &reader)
+            case "breaker": readBreaker(value, at: memberPath, into: &request.breaker, &reader)
+            default: break
+            }
+        }
+    }
+
+    static func readRetryOn(_ node: Node, at path: String, into retryOn: inout RetryableErrors, _ reader: inout ConfigReader) {
+        for (key, value) in reader.members(node, at: path, allowed: ["codes", "messages"]) {
+            let memberPath = "\(path).\(key)"
+            switch key {
+            case "codes":
+                guard case .sequence(let sequence) = value else {
+                    reader.fail(memberPath, value, "expected a list of integers")
+                    continue
+                }
+                retryOn.codes = sequence.enumerated().compactMap {
+                    reader.integer($0.element, at: "\(memberPath)[\($0.offset)]", range: Int(Int32.min)...Int(Int32.max))
+                }
+            case "messages": retryOn.messages = reader.stringList(value, at: memberPath) ?? retryOn.messages
+            default: break
+            }
+        }
+    }
+
+    static func readHedge(_ node: Node, at path: String, into hedge: inout HedgeConfig, _ reader: inout ConfigReader) {
+        for (key, value) in reader.members(node, at: path, allowed: ["enabled", "min_delay", "max_delay"]) {
+            let memberPath = "\(path).\(key)"
+            switch key {
+            case "enabled": hedge.enabled = reader.boolean(value, at: memberPath) ?? hedge.enabled
+            case "min_delay": hedge.minDelay = reader.duration(value, at: memberPath) ?? hedge.minDelay
+            case "max_delay": hedge.maxDelay = reader.duration(value, at: memberPath) ?? hedge.maxDelay
+            default: break
+            }
+        }
+        if hedge.minDelay > hedge.maxDelay {
+            reader.fail("\(path).min_delay", node, "must not be longer than max_delay")
+        }
+    }
+
+    static func readBreaker(_ node: Node, at path: String, into breaker: inout CircuitBreaker.Config, _ reader: inout ConfigReader) {
+        for (key, value) in reader.members(node, at: path, allowed: ["failures", "failure_rate", "window", "cooldown"]) {
+            let memberPath = "\(path).\(key)"
+            switch key {
+            case "failures": breaker.failureThreshold = reader.integer(value, at: memberPath, range: 1...1000) ?? breaker.failureThreshold
+            case "failure_rate": breaker.failureRate = reader.fraction(value, at: memberPath) ?? breaker.failureRate
+            case "window": breaker.window = reader.integer(value, at: memberPath, range: 1...64) ?? breaker.window
+            case "cooldown": breaker.cooldown = reader.duration(value, at: memberPath) ?? breaker.cooldown
             default: break
             }
         }

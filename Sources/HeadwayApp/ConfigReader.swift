@@ -86,4 +86,25 @@ struct ConfigReader {
         }
         return sequence.enumerated().compactMap { string($0.element, at: "\(path)[\($0.offset)]") }
     }
+
+    mutating func boolean(_ node: Node, at path: String) -> Bool? {
+        guard let text = string(node, at: path) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            fail(path, node, "expected true or false, got \(text.debugDescription)")
+            return nil
+        }
+    }
+
+    /// A number from 0 to 1 (a share).
+    mutating func fraction(_ node: Node, at path: String) -> Double? {
+        guard let text = string(node, at: path) else { return nil }
+        guard let value = Double(text), (0...1).contains(value), value > 0 else {
+            fail(path, node, "expected a number above 0 and at most 1, got \(text.debugDescription)")
+            return nil
+        }
+        return value
+    }
 }

@@ -88,17 +88,25 @@ public final class HeadwayApplication: Sendable {
                 router: gateway.networks[name]!, clock: ContinuousClock(), logger: logger,
                 observer: { router, _ in await registry.persistHealth(of: router) })
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: monitors.map { .init(service: $0) } + [.init(service: rpc), .init(service: admin)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        // Services stop in reverse order: the admin listener, then the JSON-RPC listener (which
+        // drains its in-flight requests while the health monitors still run), then the monitors.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: monitors.map { .init(service: $0) } + [.init(service: rpc), .init(service: admin)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // Past the drain deadline, what is left is cancelled (connections closed) and the process exits.
+        groupConfiguration.maximumGracefulShutdownDuration = config.server.drainTimeout
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         self.group.withLock { $0 = group }
         logger.info(
             "headway starting",
             metadata: ["listen": "\(config.server.listen)", "admin": "\(config.admin.listen)", "networks": "\(gateway.networkNames.joined(separator: ","))"])
         do {
             try await group.run()
+        } catch is CancellationError {
+            // The drain deadline passed and the rest was cancelled: still a clean stop.
+            logger.warning("drain deadline passed; remaining requests were cut", metadata: ["drain_timeout": "\(config.server.drainTimeout)"])
         } catch {
             await shutdown()
             throw error

@@ -19,6 +19,8 @@ public struct UpstreamView: Codable, Sendable, Equatable {
     public var addedAt: Date
     public var source: String
     public var reason: String?
+    /// The circuit breaker fed by live requests: `closed`, `open` or `half_open`.
+    public var breaker: String?
 
     enum CodingKeys: String, CodingKey {
         case name, network, role, url, ws, state, healthy, head, lag
@@ -26,7 +28,7 @@ public struct UpstreamView: Codable, Sendable, Equatable {
         case lastChecked = "last_checked"
         case stateSince = "state_since"
         case addedAt = "added_at"
-        case source, reason
+        case source, reason, breaker
     }
 
     public init(_ status: UpstreamStatus) {
@@ -45,12 +47,13 @@ public struct UpstreamView: Codable, Sendable, Equatable {
         addedAt = status.definition.addedAt
         source = status.definition.source.rawValue
         reason = status.health.reason
+        breaker = status.breaker.rawValue
     }
 
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 

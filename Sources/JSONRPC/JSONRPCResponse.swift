@@ -6,7 +6,7 @@ public struct JSONRPCResponse: Sendable {
     public var body: ByteBuffer
     var idRange: Range<Int>?
     var resultRange: Range<Int>?
-    var resultKind: JSONScanner.Kind?
+    public internal(set) var resultKind: JSONScanner.Kind?
     /// The error's code and message when the upstream answered with an error.
     public var error: JSONRPCError?
 
@@ -56,6 +56,11 @@ public struct JSONRPCResponse: Sendable {
 
     init(body: ByteBuffer) {
         self.body = body
+    }
+
+    /// The `id` as raw bytes, when there is one.
+    public var id: RawJSON? {
+        idRange.map { RawJSON(body.getSlice(at: body.readerIndex + $0.lowerBound, length: $0.count)!) }
     }
 
     /// The `result` as raw bytes, when there is one.

@@ -21,6 +21,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxBatch = 1000
     /// `blocked_methods` (list of names or `prefix_*` patterns): answered with -32004.
     public var blockedMethods = ["admin_*", "personal_*", "debug_*", "miner_*"]
+    /// `drain_timeout` (duration, default 10s): on SIGTERM, how long in-flight requests have to
+    /// finish after the listeners closed; the process exits 0 then, whatever is left.
+    public var drainTimeout: Duration = .seconds(10)
 
     public init() {}
 }

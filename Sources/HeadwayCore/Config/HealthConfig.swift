@@ -19,6 +19,14 @@ public struct RequestConfig: Sendable, Equatable {
     public var attemptTimeout: Duration = .seconds(5)
     /// `deadline` (duration, default 15s): total time for a request, all attempts together.
     public var deadline: Duration = .seconds(15)
+    /// `max_attempts` (integer, default 3): upstreams tried for one request (hedges included).
+    public var maxAttempts = 3
+    /// `retry_on`: node-side errors retried on another upstream.
+    public var retryOn = RetryableErrors()
+    /// `hedge`: a second attempt when the first is slow.
+    public var hedge = HedgeConfig()
+    /// `breaker`: the per-upstream circuit breaker fed by live requests.
+    public var breaker = CircuitBreaker.Config()
 
     public init() {}
 }

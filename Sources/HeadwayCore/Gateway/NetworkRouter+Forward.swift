@@ -12,48 +12,195 @@ public enum ForwardOutcome: Sendable {
 }
 
 extension NetworkRouter {
-    /// Sends a request to the best upstream; on a failure before any response came back, to the
-    /// next candidate, within the network's deadline. Non-idempotent methods are not sent again
-    /// once they may have reached a node.
+    /// Sends a request where it can be answered: the method's class decides retries, hedging and
+    /// stickiness (see ``MethodClass``); the block it names decides which upstreams qualify.
     public func forward(_ request: JSONRPCRequest) async -> ForwardOutcome {
-        let candidates = routingTable.candidates()
+        let methodClass = MethodClass.of(request.method)
+        switch methodClass {
+        case .filterUse:
+            return await forwardToFilterOwner(request)
+        case .rawTransaction:
+            return await sendRawTransaction(request)
+        default:
+            break
+        }
+        let requirement = BlockRequirement.of(method: request.method, params: request.params)
+        let candidates = candidates(for: requirement)
         guard !candidates.isEmpty else {
             return .unavailable(reason: "no healthy upstream in network \(name)", attempts: 0)
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: config.request.deadline)
-        let retryable = !MethodTable.isNonIdempotent(request.method)
-        var attempts = 0
-        var lastFailure: UpstreamFailure?
-        for handle in candidates {
-            let remaining = clock.now.duration(to: deadline)
-            guard remaining > .zero, !Task.isCancelled else {
-                lastFailure = UpstreamFailure(.timeout, "deadline of \(config.request.deadline) passed")
-                break
-            }
-            attempts += 1
-            let failure: UpstreamFailure
-            do {
-                let body = try await handle.send(request.body, timeout: min(config.request.attemptTimeout, remaining))
-                if request.isNotification { return .delivered(upstream: handle.name, attempts: attempts) }
-                if let response = JSONRPCResponse(scanning: body) {
-                    return .answered(response, upstream: handle.name, attempts: attempts)
-                }
-                failure = UpstreamFailure(.badResponse, "\(handle.name) returned a body that is not a JSON-RPC response")
-            } catch {
-                failure = error
-            }
-            lastFailure = failure
-            logger.debug(
-                "upstream attempt failed",
-                metadata: ["network": "\(name)", "upstream": "\(handle.name)", "method": "\(request.method)", "reason": "\(failure.message)"])
-            if failure.mayHaveReachedNode && !retryable {
-                return .unavailable(
-                    reason: "\(request.method) may have reached \(handle.name), which failed (\(failure.message)); not sent again",
-                    attempts: attempts)
-            }
+        let outcome = await attempt(request, on: candidates, methodClass: methodClass, requirement: requirement)
+        guard case .answered(let response, let upstream, let attempts) = outcome else { return outcome }
+        if methodClass == .filterCreate, let tagged = tagFilterID(response, upstream: upstream) {
+            return .answered(tagged, upstream: upstream, attempts: attempts)
         }
-        let detail = lastFailure.map { ": \($0.message)" } ?? ""
-        return .unavailable(reason: "every upstream of network \(name) failed\(detail)", attempts: attempts)
+        if request.method == "eth_blockNumber", let consistent = consistentBlockNumber(response, upstream: upstream) {
+            return .answered(consistent, upstream: upstream, attempts: attempts)
+        }
+        return outcome
     }
+
+    /// What one attempt produced.
+    enum AttemptResult: Sendable {
+        /// A response that is the answer.
+        case answer(JSONRPCResponse, UpstreamHandle)
+        /// A node-side error another upstream may not give; kept in case every attempt fails.
+        case nodeError(JSONRPCResponse, UpstreamHandle, reason: String)
+        case failed(UpstreamFailure, UpstreamHandle)
+        /// A notification was delivered (nodes send no response object for those).
+        case delivered(UpstreamHandle)
+        /// The hedge timer of attempt number `generation` fired.
+        case hedgeTimer(generation: Int)
+    }
+
+    /// Tries `candidates` in order within the deadline and `max_attempts`, retrying where the
+    /// method class allows and hedging slow reads; no upstream is tried twice unless all were.
+    func attempt(
+        _ request: JSONRPCRequest, on candidates: [UpstreamHandle], methodClass: MethodClass, requirement: BlockRequirement
+    ) async -> ForwardOutcome {
+        let policy = config.request
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: policy.deadline)
+        let maxAttempts = max(1, policy.maxAttempts)
+        let hedging = methodClass.hedges && policy.hedge.enabled && !request.isNotification
+        return await withTaskGroup(of: AttemptResult.self) { group in
+            var next = 0
+            var attempts = 0
+            var running = 0
+            var generation = 0
+            var lastFailure: String?
+            var lastNodeError: (JSONRPCResponse, UpstreamHandle)?
+
+            /// Starts the next attempt; returns the upstream, or nil when nothing more may start.
+            func launch() -> UpstreamHandle? {
+                let now = clock.now
+                while attempts < maxAttempts, now < deadline {
+                    if next == candidates.count {
+                        // Every candidate was tried: go round again only if nothing is still running.
+                        guard running == 0, candidates.count > 0 else { return nil }
+                        next = 0
+                    }
+                    let handle = candidates[next]
+                    next += 1
+                    guard handle.breaker.withLock({ $0.allow(at: now) }) else { continue }
+                    attempts += 1
+                    running += 1
+                    let timeout = min(policy.attemptTimeout, now.duration(to: deadline))
+                    group.addTask {
+                        await self.attempt(request, on: handle, timeout: timeout, methodClass: methodClass, requirement: requirement)
+                    }
+                    return handle
+                }
+                return nil
+            }
+
+            func armHedge(for handle: UpstreamHandle) {
+                guard hedging, attempts < maxAttempts else { return }
+                generation += 1
+                let current = generation
+                let delay = min(max(handle.slowLatency, policy.hedge.minDelay), policy.hedge.maxDelay)
+                group.addTask {
+                    try? await Task.sleep(for: delay)
+                    return .hedgeTimer(generation: current)
+                }
+            }
+
+            guard let first = launch() else {
+                return .unavailable(reason: "every upstream of network \(name) is refusing requests (circuit breakers open)", attempts: 0)
+            }
+            armHedge(for: first)
+            while running > 0, let result = await group.next() {
+                switch result {
+                case .hedgeTimer(let fired):
+                    guard fired == generation, running > 0, !Task.isCancelled else { continue }
+                    if let hedge = launch() {
+                        logger.debug(
+                            "hedging a slow request",
+                            metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(hedge.name)"])
+                        armHedge(for: hedge)
+                    }
+                case .answer(let response, let handle):
+                    group.cancelAll()
+                    return .answered(response, upstream: handle.name, attempts: attempts)
+                case .delivered(let handle):
+                    group.cancelAll()
+                    return .delivered(upstream: handle.name, attempts: attempts)
+                case .nodeError(let response, let handle, let reason):
+                    running -= 1
+                    lastNodeError = (response, handle)
+                    lastFailure = "\(handle.name): \(reason)"
+                    logger.debug(
+                        "retrying elsewhere after a node-side error",
+                        metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(handle.name)", "reason": "\(reason)"])
+                    if running == 0, let retry = launch() { armHedge(for: retry) }
+                case .failed(let failure, let handle):
+                    running -= 1
+                    lastFailure = failure.message
+                    logger.debug(
+                        "upstream attempt failed",
+                        metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(handle.name)", "reason": "\(failure.message)"])
+                    if failure.mayHaveReachedNode && !methodClass.retriesAfterDelivery() {
+                        group.cancelAll()
+                        return .unavailable(
+                            reason: "\(request.method) may have reached \(handle.name), which failed (\(failure.message)); not sent again",
+                            attempts: attempts)
+                    }
+                    if running == 0, let retry = launch() { armHedge(for: retry) }
+                }
+            }
+            group.cancelAll()
+            if let (response, handle) = lastNodeError {
+                return .answered(response, upstream: handle.name, attempts: attempts)
+            }
+            let detail = lastFailure.map { ": \($0)" } ?? ""
+            if clock.now >= deadline {
+                return .unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts)
+            }
+            return .unavailable(reason: "every upstream of network \(name) failed\(detail)", attempts: attempts)
+        }
+    }
+
+    /// One attempt on one upstream, classified; feeds the upstream's circuit breaker.
+    func attempt(
+        _ request: JSONRPCRequest, on handle: UpstreamHandle, timeout: Duration, methodClass: MethodClass, requirement: BlockRequirement
+    ) async -> AttemptResult {
+        let result: AttemptResult
+        do {
+            let body = try await handle.send(request.body, timeout: timeout)
+            if request.isNotification {
+                result = .delivered(handle)
+            } else if let response = JSONRPCResponse(scanning: body) {
+                if let error = response.error, config.request.retryOn.isRetryable(error, methodClass: methodClass) {
+                    result = .nodeError(response, handle, reason: "error \(error.code): \(error.message)")
+                } else if response.resultKind == .null, case .number(let number) = requirement, number <= (head ?? 0),
+                    Self.nullMeansMissing.contains(request.method)
+                {
+                    result = .nodeError(response, handle, reason: "block \(number) missing on this node")
+                } else {
+                    result = .answer(response, handle)
+                }
+            } else {
+                result = .failed(UpstreamFailure(.badResponse, "\(handle.name) returned a body that is not a JSON-RPC response"), handle)
+            }
+        } catch {
+            result = .failed(error, handle)
+        }
+        if Task.isCancelled {
+            handle.breaker.withLock { $0.releaseProbe() }
+            return result
+        }
+        let now = ContinuousClock.now
+        switch result {
+        case .answer, .delivered: handle.breaker.withLock { $0.recordSuccess() }
+        case .nodeError, .failed: handle.breaker.withLock { $0.recordFailure(at: now) }
+        case .hedgeTimer: break
+        }
+        return result
+    }
+
+    /// Methods for which `null` about a block the network has means "this node lacks it".
+    static let nullMeansMissing: Set<String> = [
+        "eth_getBlockByNumber", "eth_getBlockTransactionCountByNumber", "eth_getHeaderByNumber", "eth_getBlockReceipts",
+        "eth_getUncleCountByBlockNumber",
+    ]
 }

@@ -21,6 +21,10 @@ public final class NetworkRouter: Sendable {
         var table = RoutingTable()
     }
     let state: Mutex<State>
+    /// The highest head seen in `eth_blockNumber` answers between rounds.
+    let observedHead = Atomic<UInt64>(0)
+    /// The highest `eth_blockNumber` this gateway answered (answers never go below it).
+    let servedBlockNumber = Atomic<UInt64>(0)
 
     public init(config: NetworkConfig, logger: Logger = Logger(label: "headway")) {
         self.config = config
@@ -34,7 +38,7 @@ public final class NetworkRouter: Sendable {
 
     /// Adds (or replaces) an upstream.
     public func add(_ definition: UpstreamDefinition, transport: any UpstreamTransport, at now: Date = Date()) {
-        let handle = UpstreamHandle(definition: definition, transport: transport)
+        let handle = UpstreamHandle(definition: definition, transport: transport, breaker: config.request.breaker)
         state.withLock { state in
             if state.definitions[definition.name] == nil { state.order.append(definition.name) }
             state.definitions[definition.name] = definition
@@ -108,17 +112,40 @@ public final class NetworkRouter: Sendable {
             // Outcomes of upstreams removed or disabled while the round ran are dropped.
             let current = outcomes.filter { state.definitions[$0.key].map { !$0.disabled } ?? false }
             let transitions = state.tracker.apply(current, at: now)
-            // A good round clears what failed client requests suspected.
             for (name, outcome) in current {
-                if case .answered = outcome, state.tracker[name]?.state == .healthy { state.handles[name]?.clearSuspicion() }
+                guard case .answered(let head, _, _) = outcome, let handle = state.handles[name] else { continue }
+                handle.setHead(head)
+                // A good round clears what failed client requests suspected.
+                if state.tracker[name]?.state == .healthy { handle.clearSuspicion() }
+            }
+            // An upstream that comes back into rotation (after recover_after good rounds) starts
+            // with a closed breaker: what opened it is older than the rounds that readmitted it.
+            for transition in transitions where transition.inRotation {
+                state.handles[transition.upstream]?.breaker.withLock { $0.reset() }
             }
             state.rebuildTable()
             return transitions
         }
     }
 
-    /// The network head of the latest round.
-    public var head: UInt64? { state.withLock { $0.tracker.networkHead } }
+    /// The network head: the latest round's, raised by `eth_blockNumber` answers since.
+    public var head: UInt64? {
+        let round = state.withLock { $0.tracker.networkHead }
+        let observed = observedHead.load(ordering: .relaxed)
+        guard let round else { return observed > 0 ? observed : nil }
+        return max(round, observed)
+    }
+
+    /// Records a head an upstream reported in an answer.
+    func observe(head: UInt64, from handle: UpstreamHandle) {
+        handle.observe(head: head)
+        var current = observedHead.load(ordering: .relaxed)
+        while head > current {
+            let (exchanged, original) = observedHead.compareExchange(expected: current, desired: head, ordering: .relaxed)
+            if exchanged { return }
+            current = original
+        }
+    }
 
     /// Everything the admin API and the status page show, in registration order.
     public func statuses() -> [UpstreamStatus] {
@@ -128,7 +155,7 @@ public final class NetworkRouter: Sendable {
                 return UpstreamStatus(
                     definition: definition, redactedURL: handle.redactedURL,
                     redactedWS: definition.ws.map(URLRedactor.redact),
-                    health: state.tracker[name] ?? UpstreamHealth())
+                    health: state.tracker[name] ?? UpstreamHealth(), breaker: handle.breakerState)
             }
         }
     }
@@ -143,6 +170,11 @@ public final class NetworkRouter: Sendable {
     }
 
     public var routingTable: RoutingTable { state.withLock { $0.table } }
+
+    /// Every upstream of the network, whatever its state (sticky filters look their creator up here).
+    func handle(withFilterTag tag: Substring) -> UpstreamHandle? {
+        state.withLock { state in state.handles.values.first { $0.filterTag == tag } }
+    }
 }
 
 extension NetworkRouter.State {
@@ -169,4 +201,6 @@ public struct UpstreamStatus: Sendable {
     public var redactedURL: String
     public var redactedWS: String?
     public var health: UpstreamHealth
+    /// The circuit breaker fed by live requests.
+    public var breaker: CircuitBreaker.State
 }

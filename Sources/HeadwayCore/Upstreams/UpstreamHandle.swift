@@ -1,32 +1,52 @@
 import NIOCore
 import Synchronization
 
-/// A live upstream in a network: its fixed identity, its transport and the counters the
-/// request path updates (outstanding requests, recent latency). Health lives in ``HealthTracker``.
+/// A live upstream in a network: its fixed identity, its transport, and what the request path
+/// learns about it (outstanding requests, recent latency, the head it reported, its circuit
+/// breaker). Health rounds live in ``HealthTracker``.
 public final class UpstreamHandle: Sendable {
     public let name: String
     public let role: UpstreamRole
     /// The URL with secrets redacted, for logs and the API.
     public let redactedURL: String
     public let transport: any UpstreamTransport
+    /// 8 hex digits derived from the name: prefixes the ids of filters created on this upstream.
+    public let filterTag: String
     let outstandingCount = Atomic<Int>(0)
-    /// Exponentially weighted recent latency, microseconds.
+    /// Exponentially weighted mean and mean deviation of recent latency, microseconds.
     let latencyMicros = Atomic<Int>(0)
+    let latencyDeviationMicros = Atomic<Int>(0)
+    /// The latest head known for it (health rounds set it; `eth_blockNumber` answers raise it).
+    let headBlock = Atomic<UInt64>(0)
     /// Set when a client request failed on this upstream, cleared by its next success: such an
     /// upstream is tried after the others until the next health round decides about it.
     let failedRecently = Atomic<Bool>(false)
+    let breaker: Mutex<CircuitBreaker>
 
-    public init(definition: UpstreamDefinition, transport: any UpstreamTransport) {
+    public init(definition: UpstreamDefinition, transport: any UpstreamTransport, breaker: CircuitBreaker.Config = .init()) {
         self.name = definition.name
         self.role = definition.role
         self.redactedURL = URLRedactor.redact(definition.url)
         self.transport = transport
+        self.filterTag = Self.tag(for: definition.name)
+        self.breaker = Mutex(CircuitBreaker(config: breaker))
     }
 
     public var outstanding: Int { outstandingCount.load(ordering: .relaxed) }
     public var recentLatency: Duration { .microseconds(latencyMicros.load(ordering: .relaxed)) }
+    /// A high quantile of recent latency, estimated as mean + 3 mean deviations.
+    public var slowLatency: Duration {
+        .microseconds(latencyMicros.load(ordering: .relaxed) + 3 * latencyDeviationMicros.load(ordering: .relaxed))
+    }
+    /// The latest head known for this upstream (0 when unknown).
+    public var head: UInt64 { headBlock.load(ordering: .relaxed) }
+    public var breakerState: CircuitBreaker.State { breaker.withLock { $0.state } }
 
-    /// Sends through the transport, keeping the outstanding count and the latency average.
+    /// Whether the latest client request on this upstream failed.
+    public var isSuspect: Bool { failedRecently.load(ordering: .relaxed) }
+
+    /// Sends through the transport, keeping the outstanding count and the latency statistics.
+    /// A cancelled send (a hedge that lost) counts as neither success nor failure.
     func send(_ body: ByteBuffer, timeout: Duration, clock: ContinuousClock = ContinuousClock()) async throws(UpstreamFailure) -> ByteBuffer {
         outstandingCount.add(1, ordering: .relaxed)
         defer { outstandingCount.subtract(1, ordering: .relaxed) }
@@ -36,13 +56,25 @@ public final class UpstreamHandle: Sendable {
             record(latency: start.duration(to: clock.now))
             return response
         } catch {
-            failedRecently.store(true, ordering: .relaxed)
+            if !Task.isCancelled { failedRecently.store(true, ordering: .relaxed) }
             throw error
         }
     }
 
-    /// Whether the latest client request on this upstream failed.
-    public var isSuspect: Bool { failedRecently.load(ordering: .relaxed) }
+    /// Raises the known head to `head` (an `eth_blockNumber` answer).
+    func observe(head: UInt64) {
+        var current = headBlock.load(ordering: .relaxed)
+        while head > current {
+            let (exchanged, original) = headBlock.compareExchange(expected: current, desired: head, ordering: .relaxed)
+            if exchanged { return }
+            current = original
+        }
+    }
+
+    /// Sets the head a health round reported (it may go down after a reorg).
+    func setHead(_ head: UInt64) {
+        headBlock.store(head, ordering: .relaxed)
+    }
 
     /// Clears the suspicion (after a good health round or a good answer).
     func clearSuspicion() {
@@ -52,7 +84,24 @@ public final class UpstreamHandle: Sendable {
     func record(latency: Duration) {
         clearSuspicion()
         let micros = Int(latency.components.seconds) * 1_000_000 + Int(latency.components.attoseconds / 1_000_000_000_000)
-        let old = latencyMicros.load(ordering: .relaxed)
-        latencyMicros.store(old == 0 ? micros : (old * 7 + micros) / 8, ordering: .relaxed)
+        let mean = latencyMicros.load(ordering: .relaxed)
+        if mean == 0 {
+            latencyMicros.store(micros, ordering: .relaxed)
+            latencyDeviationMicros.store(micros / 2, ordering: .relaxed)
+            return
+        }
+        let deviation = latencyDeviationMicros.load(ordering: .relaxed)
+        latencyMicros.store((mean * 7 + micros) / 8, ordering: .relaxed)
+        latencyDeviationMicros.store((deviation * 3 + abs(micros - mean)) / 4, ordering: .relaxed)
+    }
+
+    /// FNV-1a of the name, as 8 hex digits.
+    static func tag(for name: String) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for byte in name.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return String(hash, radix: 16).leftPadded(to: 8)
     }
 }
