@@ -104,7 +104,8 @@ def test_a_filter_keeps_working_while_the_other_node_takes_traffic(devnet, headw
         uninstalled, upstream = call(session, hw.url, "eth_uninstallFilter", [filter_id], 5000)
         assert uninstalled is True and upstream == owner
         gone = session.post(hw.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getFilterChanges", "params": [filter_id]}).json()
-        assert "error" in gone, gone
+        # The node's own answer for a filter it no longer has (eth-tester: null; geth: an error).
+        assert "error" in gone or gone["result"] is None, gone
         assert rpc(hw.url, "eth_getFilterChanges", ["0x1234"]).get("error"), "an id Headway never made is not found"
     finally:
         assert hw.stop() == 0

@@ -71,18 +71,24 @@ extension NetworkRouter {
             var lastFailure: String?
             var lastNodeError: (JSONRPCResponse, UpstreamHandle)?
 
+            /// Whether open circuit breakers are ignored: only when every candidate's is open, since
+            /// trying an upstream that failed recently beats refusing the request outright.
+            var ignoreBreakers = false
+
             /// Starts the next attempt; returns the upstream, or nil when nothing more may start.
+            /// Candidates are taken in order; once all were tried, the list starts over, but only
+            /// when no attempt is still running.
             func launch() -> UpstreamHandle? {
                 let now = clock.now
-                while attempts < maxAttempts, now < deadline {
+                guard attempts < maxAttempts, now < deadline, !candidates.isEmpty else { return nil }
+                for _ in 0..<(2 * candidates.count) {
                     if next == candidates.count {
-                        // Every candidate was tried: go round again only if nothing is still running.
-                        guard running == 0, candidates.count > 0 else { return nil }
+                        guard running == 0 else { return nil }
                         next = 0
                     }
                     let handle = candidates[next]
                     next += 1
-                    guard handle.breaker.withLock({ $0.allow(at: now) }) else { continue }
+                    guard ignoreBreakers || handle.breaker.withLock({ $0.allow(at: now) }) else { continue }
                     attempts += 1
                     running += 1
                     let timeout = min(policy.attemptTimeout, now.duration(to: deadline))
@@ -91,7 +97,9 @@ extension NetworkRouter {
                     }
                     return handle
                 }
-                return nil
+                guard attempts == 0, !ignoreBreakers else { return nil }
+                ignoreBreakers = true
+                return launch()
             }
 
             func armHedge(for handle: UpstreamHandle) {
@@ -106,7 +114,7 @@ extension NetworkRouter {
             }
 
             guard let first = launch() else {
-                return .unavailable(reason: "every upstream of network \(name) is refusing requests (circuit breakers open)", attempts: 0)
+                return .unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0)
             }
             armHedge(for: first)
             while running > 0, let result = await group.next() {

@@ -21,10 +21,9 @@ public final class NetworkRouter: Sendable {
         var table = RoutingTable()
     }
     let state: Mutex<State>
-    /// The highest head seen in `eth_blockNumber` answers between rounds.
+    /// The highest head seen in `eth_blockNumber` answers: raised between rounds by every answer,
+    /// never below what this gateway told a client (see ``consistentBlockNumber(_:upstream:)``).
     let observedHead = Atomic<UInt64>(0)
-    /// The highest `eth_blockNumber` this gateway answered (answers never go below it).
-    let servedBlockNumber = Atomic<UInt64>(0)
 
     public init(config: NetworkConfig, logger: Logger = Logger(label: "headway")) {
         self.config = config
@@ -122,6 +121,11 @@ public final class NetworkRouter: Sendable {
             // with a closed breaker: what opened it is older than the rounds that readmitted it.
             for transition in transitions where transition.inRotation {
                 state.handles[transition.upstream]?.breaker.withLock { $0.reset() }
+            }
+            // The whole network went back by more than max_lag (a deep reorg, a chain reset):
+            // follow it rather than holding clients at a head no upstream has any more.
+            if let roundHead = state.tracker.networkHead, observedHead.load(ordering: .relaxed) > roundHead + config.health.maxLag {
+                observedHead.store(roundHead, ordering: .relaxed)
             }
             state.rebuildTable()
             return transitions
