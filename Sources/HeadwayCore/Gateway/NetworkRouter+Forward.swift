@@ -51,6 +51,8 @@ extension NetworkRouter {
         case delivered(UpstreamHandle)
         /// The hedge timer of attempt number `generation` fired.
         case hedgeTimer(generation: Int)
+        /// The request's deadline passed (whatever the transports do with their timeouts).
+        case deadlinePassed
     }
 
     /// Tries `candidates` in order within the deadline and `max_attempts`, retrying where the
@@ -117,8 +119,17 @@ extension NetworkRouter {
                 return .unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0)
             }
             armHedge(for: first)
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: clock)
+                return .deadlinePassed
+            }
             while running > 0, let result = await group.next() {
                 switch result {
+                case .deadlinePassed:
+                    guard !Task.isCancelled else { continue }
+                    group.cancelAll()
+                    let detail = lastFailure.map { ": \($0)" } ?? ""
+                    return .unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts)
                 case .hedgeTimer(let fired):
                     guard fired == generation, running > 0, !Task.isCancelled else { continue }
                     if let hedge = launch() {
@@ -201,7 +212,7 @@ extension NetworkRouter {
         switch result {
         case .answer, .delivered: handle.breaker.withLock { $0.recordSuccess() }
         case .nodeError, .failed: handle.breaker.withLock { $0.recordFailure(at: now) }
-        case .hedgeTimer: break
+        case .hedgeTimer, .deadlinePassed: break
         }
         return result
     }

@@ -132,15 +132,3 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
         return "unexpected result \(response.result?.description.prefix(80) ?? "none")"
     }
 }
-
-/// Ethereum's `0x`-prefixed hex quantities.
-public enum Hex {
-    public static func uint64(_ text: String) -> UInt64? {
-        guard text.hasPrefix("0x") || text.hasPrefix("0X"), text.count > 2, text.count <= 18 else { return nil }
-        return UInt64(text.dropFirst(2), radix: 16)
-    }
-
-    public static func quantity(_ value: UInt64) -> String {
-        "0x" + String(value, radix: 16)
-    }
-}

@@ -77,31 +77,3 @@ extension String {
         count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }
-
-extension Hex {
-    /// Decodes `0x`-prefixed hex data; `nil` when it is not.
-    public static func bytes(_ text: String) -> [UInt8]? {
-        var utf8 = Array(text.utf8)
-        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "0"), utf8[1] == UInt8(ascii: "x") || utf8[1] == UInt8(ascii: "X") else { return nil }
-        utf8.removeFirst(2)
-        guard utf8.count % 2 == 0 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            output.append(high << 4 | low)
-            index += 2
-        }
-        return output
-    }
-
-    static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-}

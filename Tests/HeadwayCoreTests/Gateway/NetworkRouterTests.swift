@@ -7,32 +7,14 @@ import Testing
 
 @Suite struct NetworkRouterTests {
     func network(_ upstreams: [(String, UpstreamRole, ScriptedTransport)], hedge: Bool = true) async -> NetworkRouter {
-        var config = NetworkConfig(name: "main", chainID: 1)
-        config.health.timeout = .milliseconds(200)
-        config.request.attemptTimeout = .milliseconds(300)
-        config.request.hedge.enabled = hedge
-        let router = NetworkRouter(config: config)
-        for (name, role, transport) in upstreams {
-            router.add(UpstreamDefinition(name: name, network: "main", role: role, url: "http://\(name)"), transport: transport)
-        }
-        await HealthMonitor(router: router, clock: ContinuousClock()).runRound()
-        return router
+        await RouterFixture.network(upstreams) { $0.request.hedge.enabled = hedge }
     }
 
     func request(_ method: String, id: String = "1") -> JSONRPCRequest {
-        guard
-            case .single(.request(let request)) = try! JSONRPCBody.parse(
-                ByteBuffer(string: #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":[]}"#))
-        else {
-            fatalError()
-        }
-        return request
+        RouterFixture.request(method, id: Int(id) ?? 1)
     }
 
-    func answeredBy(_ outcome: ForwardOutcome) -> String? {
-        if case .answered(_, let upstream, _) = outcome { return upstream }
-        return nil
-    }
+    func answeredBy(_ outcome: ForwardOutcome) -> String? { RouterFixture.answeredBy(outcome) }
 
     @Test func fallbacksServeOnlyWhenNoPrimaryIsHealthy() async {
         let primary = ScriptedTransport.node("p")
