@@ -61,6 +61,40 @@ import Testing
         #expect(config.networks[0].health.recoverAfter == 2)
     }
 
+    @Test func theFailsafeKeysLoad() throws {
+        let yaml = """
+            server: { drain_timeout: 30s }
+            networks:
+              dev:
+                chain_id: 1
+                request:
+                  attempt_timeout: 1s
+                  deadline: 4s
+                  max_attempts: 5
+                  retry_on: { codes: [-32005, -32099], messages: ["warming up"] }
+                  hedge: { enabled: false, min_delay: 20ms, max_delay: 200ms }
+                  breaker: { failures: 3, failure_rate: 0.25, window: 40, cooldown: 30s }
+            """
+        let config = try ConfigLoader.parse(yaml).config
+        #expect(config.server.drainTimeout == .seconds(30))
+        let request = config.networks[0].request
+        #expect(request.attemptTimeout == .seconds(1))
+        #expect(request.deadline == .seconds(4))
+        #expect(request.maxAttempts == 5)
+        #expect(request.retryOn.codes == [-32005, -32099])
+        #expect(request.retryOn.messages == ["warming up"])
+        #expect(request.hedge.enabled == false)
+        #expect(request.hedge.minDelay == .milliseconds(20))
+        #expect(request.hedge.maxDelay == .milliseconds(200))
+        #expect(request.breaker.failureThreshold == 3)
+        #expect(request.breaker.failureRate == 0.25)
+        #expect(request.breaker.window == 40)
+        #expect(request.breaker.cooldown == .seconds(30))
+        let defaults = try ConfigLoader.parse("networks:\n  dev:\n    chain_id: 1\n").config
+        #expect(defaults.networks[0].request == RequestConfig())
+        #expect(defaults.server.drainTimeout == .seconds(10))
+    }
+
     @Test func unsetVariablesAreReportedAndDefaultsApply() throws {
         let loaded = try ConfigLoader.parse(
             "admin:\n  token: ${NOPE}\nnetworks:\n  dev:\n    chain_id: ${CHAIN:-1337}\n", environment: [:])
@@ -83,6 +117,11 @@ import Testing
         ("server:\n  max_batch: []\nnetworks:\n  dev:\n    chain_id: 1\n", "server.max_batch", 2, "expected a string"),
         ("networks:\n  dev:\n    health: {}\n", "networks.dev.chain_id", 3, "required"),
         ("networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { url: http://x }\n", "networks.dev.upstreams[0].name", 5, "required"),
+        ("networks:\n  dev:\n    chain_id: 1\n    request:\n      max_attempts: 0\n", "networks.dev.request.max_attempts", 5, "between 1 and 20"),
+        ("networks:\n  dev:\n    chain_id: 1\n    request:\n      hedge: { enabled: maybe }\n", "networks.dev.request.hedge.enabled", 5, "true or false"),
+        ("networks:\n  dev:\n    chain_id: 1\n    request:\n      breaker: { failure_rate: 2 }\n", "networks.dev.request.breaker.failure_rate", 5, "at most 1"),
+        ("networks:\n  dev:\n    chain_id: 1\n    request:\n      retry_on: { codes: [x] }\n", "networks.dev.request.retry_on.codes[0]", 5, "integer"),
+        ("server:\n  drain_timeout: soon\nnetworks:\n  dev:\n    chain_id: 1\n", "server.drain_timeout", 2, "duration"),
     ])
     func problemsNameTheKeyAndLine(yaml: String, key: String, line: Int, message: String) {
         let found = errors(yaml)

@@ -150,4 +150,33 @@ import Testing
         let ready = try await gateway.admin(.GET, "/readyz")
         #expect(try await gateway.eventually { try await gateway.admin(.GET, "/readyz").status == 503 }, "\(ready.body)")
     }
+
+    @Test func aBreakerOpensBetweenRoundsAndShowsInTheAPI() async throws {
+        let a = try await FakeNode.start(name: "a")
+        let b = try await FakeNode.start(name: "b")
+        var config = GatewayHarness.config([a.node, b.node], interval: .seconds(1))
+        config.networks[0].request.breaker.failureThreshold = 1
+        config.networks[0].request.breaker.cooldown = .seconds(60)
+        let gateway = try await GatewayHarness.start(config)
+        defer { Task { await gateway.stop() } }
+        try await gateway.eventually { try await gateway.allInRotation("a", "b") }
+        #expect(try await gateway.upstream("a")["breaker"] as? String == "closed")
+        // b is slower, so a (lower recent latency) is tried first.
+        b.update { $0.delay = .milliseconds(20) }
+        for _ in 0..<6 { _ = try await gateway.call("eth_getBalance") }
+        a.update { $0.mode = .http500 }
+        for _ in 0..<10 {
+            let reply = try await gateway.call("eth_getBalance")
+            #expect(reply.status == 200, "answered by b")
+        }
+        #expect(try await gateway.upstream("a")["breaker"] as? String == "open")
+        let before = a.clientCalls
+        for _ in 0..<10 { _ = try await gateway.call("eth_getBalance") }
+        #expect(a.clientCalls == before, "nothing sent through an open breaker")
+        // Health rounds take it out and, once it recovers, readmit it with a closed breaker.
+        #expect(try await gateway.eventually { try await gateway.state("a") == "unreachable" })
+        a.update { $0.mode = .normal }
+        #expect(try await gateway.eventually(within: .seconds(6)) { try await gateway.inRotation("a") })
+        #expect(try await gateway.upstream("a")["breaker"] as? String == "closed")
+    }
 }
