@@ -1,5 +1,5 @@
-/// What the gateway knows about methods: which are blocked by policy and which must never be
-/// sent twice.
+/// Which methods are blocked by policy (`server.blocked_methods`). How the others are retried and
+/// routed is ``MethodClass``.
 public struct MethodTable: Sendable {
     let blockedExact: Set<String>
     let blockedPrefixes: [String]
@@ -13,16 +13,4 @@ public struct MethodTable: Sendable {
     public func isBlocked(_ method: String) -> Bool {
         blockedExact.contains(method) || blockedPrefixes.contains { method.hasPrefix($0) }
     }
-
-    /// Methods whose effect is not idempotent: once they may have reached a node they are never
-    /// sent to another one. (`eth_sendRawTransaction` is not among them: the signed bytes are the
-    /// same wherever they land.)
-    public static func isNonIdempotent(_ method: String) -> Bool {
-        nonIdempotent.contains(method) || method.hasPrefix("personal_") || method.hasPrefix("eth_sign")
-    }
-
-    static let nonIdempotent: Set<String> = [
-        "eth_sendTransaction", "eth_sign", "eth_signTransaction", "eth_signTypedData",
-        "eth_signTypedData_v3", "eth_signTypedData_v4",
-    ]
 }
