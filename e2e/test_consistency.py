@@ -35,7 +35,7 @@ def background_load(url, clients=2):
     def run():
         session = requests.Session()
         while not stop.is_set():
-            session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": ["0x" + "22" * 20, "latest"]})
+            session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
 
     threads = [threading.Thread(target=run) for _ in range(clients)]
     for t in threads:
