@@ -67,8 +67,10 @@ public final class HeadwayApplication: Sendable {
     public func run() async throws {
         let rpcRouter = Router()
         RPCRoutes(gateway: gateway, maxBodyBytes: config.server.maxBodyBytes).register(on: rpcRouter)
+        let webSocket = WebSocketEndpoint(gateway: gateway, limits: config.server.ws)
         let rpc = Application(
             router: rpcRouter,
+            server: webSocket.serverBuilder,
             configuration: .init(address: .hostname(config.server.listen.host, port: config.server.listen.port), serverName: "headway"),
             onServerRunning: { [ports] channel in ports.set(rpc: channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -90,8 +92,9 @@ public final class HeadwayApplication: Sendable {
         }
         // Services stop in reverse order: the admin listener, then the JSON-RPC listener (which
         // drains its in-flight requests while the health monitors still run), then the monitors.
+        let hubs: [any Service] = gateway.networkNames.compactMap { gateway.hubs[$0] }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: monitors.map { .init(service: $0) } + [.init(service: rpc), .init(service: admin)],
+            services: (monitors + hubs).map { .init(service: $0) } + [.init(service: rpc), .init(service: admin)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // Past the drain deadline, what is left is cancelled (connections closed) and the process exits.

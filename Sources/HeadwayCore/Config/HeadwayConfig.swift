@@ -24,6 +24,8 @@ public struct ServerConfig: Sendable, Equatable {
     /// `drain_timeout` (duration, default 10s): on SIGTERM, how long in-flight requests have to
     /// finish after the listeners closed; the process exits 0 then, whatever is left.
     public var drainTimeout: Duration = .seconds(10)
+    /// `ws`: WebSocket connections on the same listener.
+    public var ws = WebSocketConfig()
 
     public init() {}
 }
@@ -45,6 +47,7 @@ public struct NetworkConfig: Sendable, Equatable {
     public var chainID: UInt64
     public var health = HealthConfig()
     public var request = RequestConfig()
+    public var subscriptions = SubscriptionConfig()
     /// `upstreams` (list): seeded into the store at start.
     public var upstreams: [UpstreamDefinition] = []
 
@@ -81,4 +84,24 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// `server.ws`: limits for WebSocket clients.
+public struct WebSocketConfig: Sendable, Equatable {
+    /// `max_connections` (integer, default 20000): further upgrades are closed at once with code
+    /// 1013 "too many WebSocket connections".
+    public var maxConnections = 20_000
+    /// `max_subscriptions` (integer, default 100): subscriptions one connection may hold.
+    public var maxSubscriptions = 100
+    /// `max_message_bytes` (integer, default 5242880): larger client messages close the
+    /// connection with code 1009.
+    public var maxMessageBytes = 5_242_880
+    /// `idle_timeout` (duration, default 5m): a connection with no subscription that sends
+    /// nothing for this long is closed (code 1000, "idle").
+    public var idleTimeout: Duration = .seconds(300)
+    /// `send_buffer` (integer, default 1024): messages queued for a client that does not read;
+    /// past it the client is disconnected (code 1008, "send buffer full").
+    public var sendBuffer = 1024
+
+    public init() {}
 }

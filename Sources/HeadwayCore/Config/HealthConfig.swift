@@ -30,3 +30,15 @@ public struct RequestConfig: Sendable, Equatable {
 
     public init() {}
 }
+
+/// `networks.NAME.subscriptions`: how Headway follows the chain for `eth_subscribe`.
+public struct SubscriptionConfig: Sendable, Equatable {
+    /// `poll_interval` (duration, default 1s): how often the head (and pending transactions) is
+    /// polled while someone is subscribed.
+    public var pollInterval: Duration = .seconds(1)
+    /// `max_blocks_per_poll` (integer, default 128): blocks emitted in one poll when the stream
+    /// has fallen behind (the rest follow in the next polls).
+    public var maxBlocksPerPoll = 128
+
+    public init() {}
+}

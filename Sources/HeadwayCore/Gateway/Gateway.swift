@@ -6,6 +6,8 @@ import NIOCore
 /// limits and policy, forwards each request to its network, and assembles the reply.
 public final class Gateway: Sendable {
     public let networks: [String: NetworkRouter]
+    /// Each network's `eth_subscribe` streams (WebSocket clients only).
+    public let hubs: [String: SubscriptionHub]
     /// Network names in configuration order.
     public let networkNames: [String]
     let methods: MethodTable
@@ -14,6 +16,7 @@ public final class Gateway: Sendable {
 
     public init(networks: [NetworkRouter], server: ServerConfig, logger: Logger = Logger(label: "headway")) {
         self.networks = Dictionary(uniqueKeysWithValues: networks.map { ($0.name, $0) })
+        self.hubs = Dictionary(uniqueKeysWithValues: networks.map { ($0.name, SubscriptionHub(router: $0, logger: logger)) })
         self.networkNames = networks.map(\.name)
         self.methods = MethodTable(blocked: server.blockedMethods)
         self.maxBatch = server.maxBatch
@@ -36,8 +39,9 @@ public final class Gateway: Sendable {
         public var attempts: Int = 0
     }
 
-    /// Handles one client body for `network`.
-    public func handle(_ body: ByteBuffer, network: NetworkRouter) async -> Reply {
+    /// Handles one client body for `network`; `session` is the WebSocket connection it came on
+    /// (subscriptions need one).
+    public func handle(_ body: ByteBuffer, network: NetworkRouter, session: (any SubscriptionSink)? = nil) async -> Reply {
         let parsed: JSONRPCBody
         do {
             parsed = try JSONRPCBody.parse(body)
@@ -46,17 +50,17 @@ public final class Gateway: Sendable {
         }
         switch parsed {
         case .single(let item):
-            return await handle(item, network: network)
+            return await handle(item, network: network, session: session)
         case .batch(let items):
             guard items.count <= maxBatch else {
                 return Reply(
                     status: 200, body: JSONRPCError.limitExceeded("batch of \(items.count) requests exceeds max_batch \(maxBatch)").response(id: .null))
             }
-            return await handle(batch: items, network: network)
+            return await handle(batch: items, network: network, session: session)
         }
     }
 
-    func handle(_ item: JSONRPCItem, network: NetworkRouter) async -> Reply {
+    func handle(_ item: JSONRPCItem, network: NetworkRouter, session: (any SubscriptionSink)?) async -> Reply {
         let request: JSONRPCRequest
         switch item {
         case .invalid(let id, let error):
@@ -67,6 +71,10 @@ public final class Gateway: Sendable {
         if methods.isBlocked(request.method) {
             if request.isNotification { return Reply(status: 204) }
             return Reply(status: 200, body: JSONRPCError.methodNotSupported(request.method).response(id: request.id))
+        }
+        if let session, let hub = hubs[network.name], request.method == "eth_subscribe" || request.method == "eth_unsubscribe" {
+            guard let id = request.id else { return Reply(status: 204) }
+            return Reply(status: 200, body: Self.subscription(request, id: id, hub: hub, session: session))
         }
         switch await network.forward(request) {
         case .answered(let response, let upstream, let attempts):
@@ -82,10 +90,10 @@ public final class Gateway: Sendable {
 
     /// Each item is handled on its own, concurrently; the reply keeps the request order and
     /// leaves out notifications.
-    func handle(batch items: [JSONRPCItem], network: NetworkRouter) async -> Reply {
+    func handle(batch items: [JSONRPCItem], network: NetworkRouter, session: (any SubscriptionSink)?) async -> Reply {
         let replies = await withTaskGroup(of: (Int, Reply).self) { group in
             for (index, item) in items.enumerated() {
-                group.addTask { (index, await self.handle(item, network: network)) }
+                group.addTask { (index, await self.handle(item, network: network, session: session)) }
             }
             var replies = [Reply?](repeating: nil, count: items.count)
             for await (index, reply) in group { replies[index] = reply }
@@ -103,5 +111,35 @@ public final class Gateway: Sendable {
         if first { return Reply(status: 204) }
         output.writeStaticString("]")
         return Reply(status: 200, body: output)
+    }
+
+    /// `eth_subscribe` and `eth_unsubscribe` on a WebSocket connection.
+    static func subscription(_ request: JSONRPCRequest, id: RawJSON, hub: SubscriptionHub, session: any SubscriptionSink) -> ByteBuffer {
+        let result: Result<String, JSONRPCError>
+        if request.method == "eth_subscribe" {
+            if session.reserveSubscription() {
+                result = hub.subscribe(params: request.params, sink: session).map { JSONString.quoted($0) }
+                if case .failure = result { session.releaseSubscription() }
+            } else {
+                result = .failure(JSONRPCError.limitExceeded("this connection holds the most subscriptions allowed (server.ws.max_subscriptions)"))
+            }
+        } else {
+            let subscription = request.params.flatMap { JSONMembers.array($0.bytes)?.first }.flatMap(JSONMembers.stringValue)
+            let removed = subscription.map { hub.unsubscribe($0, sink: session) } ?? false
+            if removed { session.releaseSubscription() }
+            result = .success(removed ? "true" : "false")
+        }
+        switch result {
+        case .success(let raw):
+            var output = ByteBuffer()
+            output.writeStaticString(#"{"jsonrpc":"2.0","id":"#)
+            output.writeImmutableBuffer(id.bytes)
+            output.writeStaticString(#","result":"#)
+            output.writeString(raw)
+            output.writeStaticString("}")
+            return output
+        case .failure(let error):
+            return error.response(id: id)
+        }
     }
 }

@@ -1,0 +1,130 @@
+import HeadwayCore
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import ServiceLifecycle
+import Synchronization
+
+/// JSON-RPC over WebSocket on the RPC listener, at `/` (one network) and `/{network}`: every
+/// method, batches, and `eth_subscribe` / `eth_unsubscribe`. Text and binary frames are both
+/// read (web3.py sends binary); answers and notifications go out as text frames.
+public struct WebSocketEndpoint: Sendable {
+    let gateway: Gateway
+    let limits: WebSocketConfig
+    let connections: ConnectionCount
+
+    /// Live connections, for the limit.
+    final class ConnectionCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    public init(gateway: Gateway, limits: WebSocketConfig) {
+        self.gateway = gateway
+        self.limits = limits
+        self.connections = ConnectionCount()
+    }
+
+    /// The server builder: HTTP/1.1 with the WebSocket upgrade on the JSON-RPC paths.
+    public var serverBuilder: HTTPServerBuilder {
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            ws: WebSocketServerConfiguration(maxFrameSize: limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
+        return .http1WebSocketUpgrade(configuration: configuration) { request, _, _ in
+            guard let network = network(for: request.path ?? "/") else { return .dontUpgrade }
+            return .upgrade([:]) { inbound, outbound, context in
+                try await serve(network: network, inbound: inbound, outbound: outbound, logger: context.logger)
+            }
+        }
+    }
+
+    /// The network a WebSocket path reaches, if any.
+    func network(for path: String) -> NetworkRouter? {
+        let trimmed = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        if trimmed == "/" || trimmed.isEmpty { return gateway.defaultNetwork }
+        let name = trimmed.dropFirst()
+        guard !name.contains("/") else { return nil }
+        return gateway.networks[String(name)]
+    }
+
+    func serve(network: NetworkRouter, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        let open = connections.value.wrappingAdd(1, ordering: .relaxed).newValue
+        defer { connections.value.subtract(1, ordering: .relaxed) }
+        guard open <= limits.maxConnections else {
+            try await outbound.close(.unknown(1013), reason: "too many WebSocket connections (server.ws.max_connections)")
+            return
+        }
+        let connection = WebSocketConnection(sendBuffer: limits.sendBuffer, maxSubscriptions: limits.maxSubscriptions)
+        let hub = gateway.hubs[network.name]
+        defer {
+            hub?.drop(connection)
+            connection.end()
+        }
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await write(connection, to: outbound) }
+                group.addTask {
+                    try await read(inbound, into: connection, network: network)
+                    connection.end()
+                }
+                group.addTask { await watchIdle(connection) }
+                // The writer ends last: when the client left, was too slow, idle, or at shutdown.
+                while let _ = try await group.next() {
+                    if connection.ending.withLock({ $0 }) != nil || Task.isCancelled { break }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            connection.end(.shutdown)
+        }
+    }
+
+    /// Drains the connection's queue into the socket; then closes it with the reason, if any.
+    func write(_ connection: WebSocketConnection, to outbound: WebSocketOutboundWriter) async throws {
+        for await message in connection.outgoing {
+            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
+        }
+        switch connection.ending.withLock({ $0 }) {
+        case .overflow?:
+            try await outbound.close(.policyViolation, reason: "send buffer full: the client does not read fast enough")
+        case .idle?:
+            try await outbound.close(.normalClosure, reason: "idle")
+        case .shutdown?:
+            try await outbound.close(.goingAway, reason: "server shutting down")
+        case nil:
+            break
+        }
+    }
+
+    /// Reads client messages; each is handled in its own task, its answer queued when ready.
+    func read(_ inbound: WebSocketInboundStream, into connection: WebSocketConnection, network: NetworkRouter) async throws {
+        try await withThrowingDiscardingTaskGroup { requests in
+            for try await message in inbound.messages(maxSize: limits.maxMessageBytes) {
+                connection.heard()
+                let body: ByteBuffer
+                switch message {
+                case .text(let text): body = ByteBuffer(string: text)
+                case .binary(let buffer): body = buffer
+                }
+                requests.addTask {
+                    let reply = await gateway.handle(body, network: network, session: connection)
+                    if let answer = reply.body { _ = connection.deliver(answer) }
+                }
+            }
+        }
+    }
+
+    /// Ends a connection that holds no subscription and has said nothing for `idle_timeout`.
+    func watchIdle(_ connection: WebSocketConnection) async {
+        let period = min(limits.idleTimeout, .seconds(5))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: period)
+            if Task.isCancelled { return }
+            if connection.isIdle(for: limits.idleTimeout) {
+                connection.end(.idle)
+                return
+            }
+        }
+    }
+}
