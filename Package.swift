@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "HeadwayApp", "HeadwayTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: strict
         ),

@@ -77,15 +77,35 @@ public enum ConfigLoader {
     }
 
     static func readServer(_ node: Node, into server: inout ServerConfig, _ reader: inout ConfigReader) {
-        let allowed: Set<String> = ["listen", "max_body_bytes", "max_batch", "blocked_methods", "drain_timeout"]
+        let allowed: Set<String> = ["listen", "max_body_bytes", "max_batch", "blocked_methods", "drain_timeout", "ws"]
         for (key, value) in reader.members(node, at: "server", allowed: allowed) {
             let path = "server.\(key)"
             switch key {
+            case "ws": readWebSocket(value, into: &server.ws, &reader)
             case "drain_timeout": server.drainTimeout = reader.duration(value, at: path) ?? server.drainTimeout
             case "listen": server.listen = reader.listen(value, at: path) ?? server.listen
             case "max_body_bytes": server.maxBodyBytes = reader.integer(value, at: path, range: 1...1 << 30) ?? server.maxBodyBytes
             case "max_batch": server.maxBatch = reader.integer(value, at: path, range: 1...100_000) ?? server.maxBatch
             case "blocked_methods": server.blockedMethods = reader.stringList(value, at: path) ?? server.blockedMethods
+            default: break
+            }
+        }
+    }
+
+    static func readWebSocket(_ node: Node, into ws: inout WebSocketConfig, _ reader: inout ConfigReader) {
+        let allowed: Set<String> = [
+            "max_connections", "max_subscriptions", "max_message_bytes", "idle_timeout", "send_buffer", "socket_send_buffer",
+        ]
+        for (key, value) in reader.members(node, at: "server.ws", allowed: allowed) {
+            let path = "server.ws.\(key)"
+            switch key {
+            case "max_connections": ws.maxConnections = reader.integer(value, at: path, range: 1...1_000_000) ?? ws.maxConnections
+            case "max_subscriptions": ws.maxSubscriptions = reader.integer(value, at: path, range: 0...100_000) ?? ws.maxSubscriptions
+            case "max_message_bytes": ws.maxMessageBytes = reader.integer(value, at: path, range: 1024...1 << 30) ?? ws.maxMessageBytes
+            case "idle_timeout": ws.idleTimeout = reader.duration(value, at: path) ?? ws.idleTimeout
+            case "send_buffer": ws.sendBuffer = reader.integer(value, at: path, range: 1...1_000_000) ?? ws.sendBuffer
+            case "socket_send_buffer":
+                ws.socketSendBuffer = reader.integer(value, at: path, range: 4096...1 << 30) ?? ws.socketSendBuffer
             default: break
             }
         }
@@ -117,7 +137,7 @@ public enum ConfigLoader {
             }
             var network = NetworkConfig(name: name, chainID: 0)
             var sawChainID = false
-            for (key, member) in reader.members(value, at: path, allowed: ["chain_id", "health", "request", "upstreams"]) {
+            for (key, member) in reader.members(value, at: path, allowed: ["chain_id", "health", "request", "subscriptions", "upstreams"]) {
                 let memberPath = "\(path).\(key)"
                 switch key {
                 case "chain_id":
@@ -125,6 +145,7 @@ public enum ConfigLoader {
                     network.chainID = UInt64(reader.integer(member, at: memberPath, range: 1...Int.max) ?? 0)
                 case "health": readHealth(member, at: memberPath, into: &network.health, &reader)
                 case "request": readRequest(member, at: memberPath, into: &network.request, &reader)
+                case "subscriptions": readSubscriptions(member, at: memberPath, into: &network.subscriptions, &reader)
                 case "upstreams": network.upstreams = readUpstreams(member, at: memberPath, network: name, &reader)
                 default: break
                 }
@@ -159,6 +180,18 @@ public enum ConfigLoader {
             case "retry_on": readRetryOn(value, at: memberPath, into: &request.retryOn, &reader)
             case "hedge": readHedge(value, at: memberPath, into: &request.hedge, &reader)
             case "breaker": readBreaker(value, at: memberPath, into: &request.breaker, &reader)
+            default: break
+            }
+        }
+    }
+
+    static func readSubscriptions(_ node: Node, at path: String, into subscriptions: inout SubscriptionConfig, _ reader: inout ConfigReader) {
+        for (key, value) in reader.members(node, at: path, allowed: ["poll_interval", "max_blocks_per_poll"]) {
+            let memberPath = "\(path).\(key)"
+            switch key {
+            case "poll_interval": subscriptions.pollInterval = reader.duration(value, at: memberPath) ?? subscriptions.pollInterval
+            case "max_blocks_per_poll":
+                subscriptions.maxBlocksPerPoll = reader.integer(value, at: memberPath, range: 1...10_000) ?? subscriptions.maxBlocksPerPoll
             default: break
             }
         }

@@ -53,11 +53,17 @@ final class WebSocketConnection: SubscriptionSink {
         subscriptions.subtract(1, ordering: .relaxed)
     }
 
+    let ended = Atomic<Bool>(false)
+
     /// Stops the writer after what is queued (the first reason given wins).
     func end(_ reason: Ending? = nil) {
         if let reason { ending.withLock { if $0 == nil { $0 = reason } } }
+        ended.store(true, ordering: .relaxed)
         continuation.finish()
     }
+
+    /// Whether the connection is ending (its writer stops after what is queued).
+    var hasEnded: Bool { ended.load(ordering: .relaxed) }
 
     func heard() {
         lastHeard.withLock { $0 = .now }

@@ -31,8 +31,12 @@ public struct WebSocketEndpoint: Sendable {
     public var serverBuilder: HTTPServerBuilder {
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
             ws: WebSocketServerConfiguration(maxFrameSize: limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
-        return .http1WebSocketUpgrade(configuration: configuration) { request, _, _ in
+        let socketSendBuffer = limits.socketSendBuffer
+        return .http1WebSocketUpgrade(configuration: configuration) { request, channel, _ in
             guard let network = network(for: request.path ?? "/") else { return .dontUpgrade }
+            // A fixed kernel send buffer: bounded memory per connection, and a client that stops
+            // reading is noticed after send_buffer messages, not after megabytes of autotuning.
+            try await channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(socketSendBuffer)).get()
             return .upgrade([:]) { inbound, outbound, context in
                 try await serve(network: network, inbound: inbound, outbound: outbound, logger: context.logger)
             }
@@ -62,23 +66,42 @@ public struct WebSocketEndpoint: Sendable {
             connection.end()
         }
         try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await write(connection, to: outbound) }
+            try await withThrowingTaskGroup(of: Finished.self) { group in
                 group.addTask {
+                    defer { connection.end() }
                     try await read(inbound, into: connection, network: network)
-                    connection.end()
+                    return .reader
                 }
-                group.addTask { await watchIdle(connection) }
-                // The writer ends last: when the client left, was too slow, idle, or at shutdown.
-                while let _ = try await group.next() {
-                    if connection.ending.withLock({ $0 }) != nil || Task.isCancelled { break }
+                group.addTask {
+                    await watchIdle(connection)
+                    return .watcher
                 }
+                // The writer runs until the connection ends (the client left, was too slow, was
+                // idle, or the server shuts down) and sends the close frame.
+                try await write(connection, to: outbound)
+                // The client answers a close frame with its own, which ends the reader; one that
+                // does not gets the close handshake's time, then the connection is dropped.
+                group.addTask {
+                    try? await Task.sleep(for: closeTimeout)
+                    return .timer
+                }
+                while let finished = try await group.next(), finished == .watcher {}
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             connection.end(.shutdown)
         }
     }
+
+    /// The tasks of a connection.
+    enum Finished: Sendable {
+        case reader
+        case watcher
+        case timer
+    }
+
+    /// How long a client has to answer the gateway's close frame.
+    var closeTimeout: Duration { .seconds(5) }
 
     /// Drains the connection's queue into the socket; then closes it with the reason, if any.
     func write(_ connection: WebSocketConnection, to outbound: WebSocketOutboundWriter) async throws {
@@ -117,10 +140,10 @@ public struct WebSocketEndpoint: Sendable {
 
     /// Ends a connection that holds no subscription and has said nothing for `idle_timeout`.
     func watchIdle(_ connection: WebSocketConnection) async {
-        let period = min(limits.idleTimeout, .seconds(5))
-        while !Task.isCancelled {
+        let period = min(limits.idleTimeout, .seconds(1))
+        while !Task.isCancelled, !connection.hasEnded {
             try? await Task.sleep(for: period)
-            if Task.isCancelled { return }
+            if Task.isCancelled || connection.hasEnded { return }
             if connection.isIdle(for: limits.idleTimeout) {
                 connection.end(.idle)
                 return

@@ -63,7 +63,9 @@ import Testing
 
     @Test func theFailsafeKeysLoad() throws {
         let yaml = """
-            server: { drain_timeout: 30s }
+            server:
+              drain_timeout: 30s
+              ws: { max_connections: 50, max_subscriptions: 3, max_message_bytes: 65536, idle_timeout: 1m, send_buffer: 16 }
             networks:
               dev:
                 chain_id: 1
@@ -74,6 +76,7 @@ import Testing
                   retry_on: { codes: [-32005, -32099], messages: ["warming up"] }
                   hedge: { enabled: false, min_delay: 20ms, max_delay: 200ms }
                   breaker: { failures: 3, failure_rate: 0.25, window: 40, cooldown: 30s }
+                subscriptions: { poll_interval: 250ms, max_blocks_per_poll: 16 }
             """
         let config = try ConfigLoader.parse(yaml).config
         #expect(config.server.drainTimeout == .seconds(30))
@@ -90,9 +93,18 @@ import Testing
         #expect(request.breaker.failureRate == 0.25)
         #expect(request.breaker.window == 40)
         #expect(request.breaker.cooldown == .seconds(30))
+        #expect(config.server.ws.maxConnections == 50)
+        #expect(config.server.ws.maxSubscriptions == 3)
+        #expect(config.server.ws.maxMessageBytes == 65536)
+        #expect(config.server.ws.idleTimeout == .seconds(60))
+        #expect(config.server.ws.sendBuffer == 16)
+        #expect(config.networks[0].subscriptions.pollInterval == .milliseconds(250))
+        #expect(config.networks[0].subscriptions.maxBlocksPerPoll == 16)
         let defaults = try ConfigLoader.parse("networks:\n  dev:\n    chain_id: 1\n").config
         #expect(defaults.networks[0].request == RequestConfig())
         #expect(defaults.server.drainTimeout == .seconds(10))
+        #expect(defaults.server.ws == WebSocketConfig())
+        #expect(defaults.networks[0].subscriptions == SubscriptionConfig())
     }
 
     @Test func unsetVariablesAreReportedAndDefaultsApply() throws {
@@ -122,6 +134,8 @@ import Testing
         ("networks:\n  dev:\n    chain_id: 1\n    request:\n      breaker: { failure_rate: 2 }\n", "networks.dev.request.breaker.failure_rate", 5, "at most 1"),
         ("networks:\n  dev:\n    chain_id: 1\n    request:\n      retry_on: { codes: [x] }\n", "networks.dev.request.retry_on.codes[0]", 5, "integer"),
         ("server:\n  drain_timeout: soon\nnetworks:\n  dev:\n    chain_id: 1\n", "server.drain_timeout", 2, "duration"),
+        ("server:\n  ws: { send_buffer: 0 }\nnetworks:\n  dev:\n    chain_id: 1\n", "server.ws.send_buffer", 2, "between"),
+        ("networks:\n  dev:\n    chain_id: 1\n    subscriptions: { poll: 1s }\n", "networks.dev.subscriptions.poll", 4, "unknown key"),
     ])
     func problemsNameTheKeyAndLine(yaml: String, key: String, line: Int, message: String) {
         let found = errors(yaml)

@@ -102,6 +102,9 @@ public struct WebSocketConfig: Sendable, Equatable {
     /// `send_buffer` (integer, default 1024): messages queued for a client that does not read;
     /// past it the client is disconnected (code 1008, "send buffer full").
     public var sendBuffer = 1024
+    /// `socket_send_buffer` (integer, default 262144): the kernel's send buffer for a WebSocket
+    /// connection, in bytes (a fixed size bounds memory per connection).
+    public var socketSendBuffer = 262_144
 
     public init() {}
 }
