@@ -125,6 +125,16 @@ let package = Package(
             path: "Tests/FakeNodeServer",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "wsbench",
+            dependencies: [
+                "HeadwayTesting",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/WebSocketBench",
+            swiftSettings: strict
+        ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"], swiftSettings: strict),
         .testTarget(name: "HeadwayCoreTests", dependencies: ["HeadwayCore", "HeadwayTesting"], swiftSettings: strict),
         .testTarget(

@@ -32,6 +32,8 @@ public final class FakeNode: Sendable {
         public var calls: [String: Int] = [:]
         /// An artificial delay before answering.
         public var delay: Duration = .zero
+        /// When each block was first served by `eth_getBlockByNumber` (benchmarks time fan-out from it).
+        public var blockServedAt: [UInt64: ContinuousClock.Instant] = [:]
         /// Answer single requests for the probe methods by scanning, without JSON decoding and
         /// without counting calls (for benchmarks, where the node must cost next to nothing).
         public var fast = false
@@ -127,6 +129,19 @@ public final class FakeNode: Sendable {
         return ByteBuffer(string: #"{"jsonrpc":"2.0","id":"# + id + #","result":"# + result + "}")
     }
 
+    /// A plausible header for block `number` (hashes derived from the number).
+    static func header(_ number: UInt64) -> [String: Any] {
+        func hash(_ value: UInt64) -> String { "0x" + String(repeating: "0", count: 48) + String(value, radix: 16).leftPadded16 }
+        let zero = "0x" + String(repeating: "0", count: 64)
+        return [
+            "number": "0x" + String(number, radix: 16), "hash": hash(number), "parentHash": hash(number &- 1), "nonce": "0x0000000000000000",
+            "sha3Uncles": zero, "logsBloom": "0x" + String(repeating: "0", count: 512), "transactionsRoot": zero, "stateRoot": zero,
+            "receiptsRoot": zero, "miner": "0x" + String(repeating: "0", count: 40), "difficulty": "0x0", "extraData": "0x",
+            "gasLimit": "0x1c9c380", "gasUsed": "0x0", "timestamp": "0x" + String(1_700_000_000 + number * 12, radix: 16),
+            "baseFeePerGas": "0x7", "mixHash": zero, "transactions": [String](), "uncles": [String](), "size": "0x220",
+        ]
+    }
+
     /// The answer to one request object (`nil` for a notification).
     func answer(_ object: [String: Any]) -> [String: Any]? {
         let method = object["method"] as? String ?? ""
@@ -147,6 +162,14 @@ public final class FakeNode: Sendable {
         case "eth_getBalance": return result("0xde0b6b3a7640000")
         case "eth_echo": return result(object["params"] ?? NSNull())
         case "eth_sendTransaction": return result("0x" + String(repeating: "ab", count: 32))
+        case "eth_getBlockByNumber":
+            guard let params = object["params"] as? [Any], let text = params.first as? String,
+                let number = text == "latest" ? current.head : UInt64(text.dropFirst(2), radix: 16), number <= current.head
+            else { return result(NSNull()) }
+            state.withLock { state in
+                if state.blockServedAt[number] == nil { state.blockServedAt[number] = .now }
+            }
+            return result(Self.header(number))
         default:
             return ["jsonrpc": "2.0", "id": id, "error": ["code": -32601, "message": "the method \(method) does not exist/is not available"]]
         }
@@ -224,4 +247,9 @@ final class FakeNodeHandler: ChannelInboundHandler, @unchecked Sendable {
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
+}
+
+extension String {
+    /// Left-padded with zeros to 16 characters.
+    var leftPadded16: String { count >= 16 ? self : String(repeating: "0", count: 16 - count) + self }
 }

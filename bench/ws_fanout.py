@@ -1,0 +1,105 @@
+"""WebSocket fan-out: N clients subscribed to newHeads through Headway; the delay from Headway
+receiving a new head to each client receiving it (p50/p99), and Headway's resident memory with
+all clients connected. Release build; one fake node (in the wsbench process) behind Headway."""
+
+import argparse
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bin", required=True, help="the release build's bin directory")
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--poll", default="20ms", help="networks.NAME.subscriptions.poll_interval")
+    args = parser.parse_args()
+
+    # Each process holds one descriptor per client: raise the soft limit to the hard one.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard != resource.RLIM_INFINITY and hard < args.clients + 1024:
+        sys.exit(f"the open-file limit ({hard}) is too low for {args.clients} clients")
+    work = tempfile.mkdtemp(prefix="headway-wsbench-")
+    node_port, rpc_port, admin_port = free_port(), free_port(), free_port()
+
+    bench = subprocess.Popen(
+        [os.path.join(args.bin, "wsbench"), str(node_port), f"ws://127.0.0.1:{rpc_port}", str(args.clients), str(args.rounds)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert "node listening" in bench.stdout.readline()
+
+    config = os.path.join(work, "headway.yaml")
+    with open(config, "w") as f:
+        f.write(f"""server:
+  listen: 127.0.0.1:{rpc_port}
+  ws: {{ max_connections: {args.clients + 100} }}
+admin:
+  listen: 127.0.0.1:{admin_port}
+store: memory
+networks:
+  bench:
+    chain_id: 1
+    health: {{ interval: 1s }}
+    subscriptions: {{ poll_interval: {args.poll} }}
+    upstreams:
+      - {{ name: node, url: "http://127.0.0.1:{node_port}" }}
+""")
+    headway = subprocess.Popen([os.path.join(args.bin, "headway"), "serve", "--config", config, "--log-level", "warning"],
+                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "headway.log"), "w"))
+    try:
+        ready = f"http://127.0.0.1:{admin_port}/readyz"
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(ready, timeout=1).status == 200:
+                    break
+            except Exception:
+                time.sleep(0.1)
+        rss_idle = rss_mb(headway.pid)
+        bench.stdin.write("start\n")
+        bench.stdin.flush()
+        lines = []
+        for line in bench.stdout:
+            line = line.rstrip("\n")
+            if line == "DONE":
+                break
+            lines.append(line)
+        rss = rss_mb(headway.pid)
+        print(f"WebSocket fan-out: {args.clients} clients subscribed to newHeads through Headway "
+              f"(release build, poll_interval {args.poll}, machine: {os.cpu_count()} cores)")
+        print("\n".join(lines))
+        print(f"Headway resident memory: {rss:.0f} MB with the clients connected ({rss_idle:.0f} MB before they connected)")
+    finally:
+        bench.stdin.close()
+        bench.terminate()
+        headway.terminate()
+        try:
+            headway.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            headway.kill()
+        bench.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
