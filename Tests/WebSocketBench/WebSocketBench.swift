@@ -93,7 +93,7 @@ struct WebSocketBench {
             say("")
             say("\(rounds) blocks x \(subscribed) clients; rounds where a client missed the block: \(incomplete)")
             say("DONE")
-                // Hold the connections while the script reads Headway's memory; stop when stdin closes.
+            // Hold the connections while the script reads Headway's memory; stop when stdin closes.
             while readLine() != nil {}
             exit(0)
         }
