@@ -69,8 +69,10 @@ final class WebSocketConnection: SubscriptionSink {
         lastHeard.withLock { $0 = .now }
     }
 
-    /// Whether nothing came from the client for `timeout` and it holds no subscription.
-    func isIdle(for timeout: Duration) -> Bool {
-        subscriptions.load(ordering: .relaxed) == 0 && lastHeard.withLock { $0 }.duration(to: .now) >= timeout
+    /// How long until the connection is idle (nothing heard for `timeout`, no subscription);
+    /// zero or less when it is. A connection with subscriptions is looked at again after `timeout`.
+    func timeUntilIdle(_ timeout: Duration) -> Duration {
+        guard subscriptions.load(ordering: .relaxed) == 0 else { return timeout }
+        return timeout - lastHeard.withLock { $0 }.duration(to: .now)
     }
 }
