@@ -61,12 +61,15 @@ class Node:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_port = free_port()
+        self.ws_url = f"ws://127.0.0.1:{self.ws_port}"
         self.process = None
 
     def start(self):
         self.output = open(os.path.join(self.net.workdir, f"{self.name}.log"), "ab")
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "devnode.py"), "--port", str(self.port), "--log", self.net.log_path, "--name", self.name],
+            [sys.executable, os.path.join(HERE, "devnode.py"), "--port", str(self.port), "--log", self.net.log_path, "--name", self.name,
+             "--ws-port", str(self.ws_port)],
             stdout=self.output, stderr=subprocess.STDOUT,
         )
         wait_until(lambda: rpc(self.url, "eth_blockNumber", timeout=1).get("result") is not None, what=f"{self.name} to answer")
@@ -155,8 +158,10 @@ class Headway:
             "    request: { attempt_timeout: 3s, deadline: 10s }",
             "    upstreams:",
         ]
-        for name, url, role in upstreams:
-            lines.append(f"      - {{ name: {name}, url: \"{url}\", role: {role} }}")
+        for upstream in upstreams:
+            name, url, role = upstream[:3]
+            ws = f", ws: \"{upstream[3]}\"" if len(upstream) > 3 and upstream[3] else ""
+            lines.append(f"      - {{ name: {name}, url: \"{url}\", role: {role}{ws} }}")
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n" + extra)
         self.process = None

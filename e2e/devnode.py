@@ -8,6 +8,9 @@ number, timestamps taken from the log, one genesis timestamp), so nodes started 
 same blocks with the same hashes. A node can be told to stall (stop applying the log: it lags)
 and to resume (it catches up), and a restarted node replays the log from the start.
 
+With --ws-port it also serves JSON-RPC over WebSocket, `eth_subscribe` ("newHeads", "logs")
+included, from eth-tester's own filters.
+
 Control endpoint: POST /control with {"action": "stall" | "resume" | "status"}, or
 {"action": "fault", "mode": MODE} to make the node misbehave on JSON-RPC requests until
 {"action": "fault", "mode": "none"}:
@@ -20,6 +23,7 @@ Control endpoint: POST /control with {"action": "stall" | "resume" | "status"}, 
 """
 
 import argparse
+import asyncio
 import fcntl
 import json
 import os
@@ -28,6 +32,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import websockets
 from eth.vm.forks import PragueVM
 from eth.vm.forks.cancun import get_total_blob_gas
 from eth_hash.auto import keccak
@@ -244,6 +249,82 @@ class DevNode:
         return outcome
 
 
+HEADER_ONLY = ("transactions", "uncles", "size", "totalDifficulty", "withdrawals")
+
+
+class WebSocketFront:
+    """JSON-RPC over WebSocket, with eth_subscribe ("newHeads", "logs") served from eth-tester's
+    own filters, polled every 50 ms. Runs its own asyncio loop in a thread."""
+
+    def __init__(self, node, port):
+        self.node = node
+        self.port = port
+
+    def start(self):
+        threading.Thread(target=lambda: asyncio.run(self.serve()), daemon=True).start()
+
+    async def serve(self):
+        async with websockets.serve(self.connection, "127.0.0.1", self.port, max_size=None):
+            await asyncio.Future()
+
+    async def call(self, method, params):
+        return await asyncio.to_thread(self.node.read, method, params)
+
+    async def connection(self, websocket):
+        subscriptions = {}
+        try:
+            async for raw in websocket:
+                try:
+                    request = json.loads(raw)
+                except ValueError:
+                    await websocket.send(json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}))
+                    continue
+                method = request.get("method") if isinstance(request, dict) else None
+                if method == "eth_subscribe":
+                    await websocket.send(json.dumps(await self.subscribe(websocket, request, subscriptions)))
+                elif method == "eth_unsubscribe":
+                    task = subscriptions.pop((request.get("params") or [None])[0], None)
+                    if task:
+                        task.cancel()
+                    await websocket.send(json.dumps({"jsonrpc": "2.0", "id": request.get("id"), "result": task is not None}))
+                elif isinstance(request, list):
+                    answers = await asyncio.gather(*(asyncio.to_thread(self.node.handle, r) for r in request))
+                    await websocket.send(json.dumps([a for a in answers if a is not None]))
+                else:
+                    answer = await asyncio.to_thread(self.node.handle, request)
+                    if answer is not None:
+                        await websocket.send(json.dumps(answer))
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            for task in subscriptions.values():
+                task.cancel()
+
+    async def subscribe(self, websocket, request, subscriptions):
+        params = request.get("params") or []
+        kind = params[0] if params else None
+        if kind == "newHeads":
+            created = await self.call("eth_newBlockFilter", [])
+        elif kind == "logs":
+            created = await self.call("eth_newFilter", [params[1] if len(params) > 1 else {}])
+        else:
+            return {"jsonrpc": "2.0", "id": request.get("id"), "error": {"code": -32602, "message": f"unsupported subscription {kind!r}"}}
+        subscription = "0x" + os.urandom(16).hex()
+        subscriptions[subscription] = asyncio.create_task(self.follow(websocket, subscription, kind, created["result"]))
+        return {"jsonrpc": "2.0", "id": request.get("id"), "result": subscription}
+
+    async def follow(self, websocket, subscription, kind, filter_id):
+        while True:
+            await asyncio.sleep(0.05)
+            changes = (await self.call("eth_getFilterChanges", [filter_id])).get("result") or []
+            for change in changes:
+                if kind == "newHeads":
+                    block = (await self.call("eth_getBlockByHash", [change, False]))["result"]
+                    change = {k: v for k, v in block.items() if k not in HEADER_ONLY}
+                message = {"jsonrpc": "2.0", "method": "eth_subscription", "params": {"subscription": subscription, "result": change}}
+                await websocket.send(json.dumps(message))
+
+
 def make_handler(node):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -310,12 +391,15 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log", required=True, help="the shared operation log (created if missing)")
     parser.add_argument("--name", default="devnode")
+    parser.add_argument("--ws-port", type=int, help="also serve JSON-RPC and eth_subscribe over WebSocket")
     args = parser.parse_args()
     if not os.path.exists(args.log):
         OperationLog.create(args.log)
     node = DevNode(args.log, args.name)
     node.apply_pending()
     threading.Thread(target=node.follow, daemon=True).start()
+    if args.ws_port:
+        WebSocketFront(node, args.ws_port).start()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(node))
     server.daemon_threads = True
     print(f"{args.name} listening on http://127.0.0.1:{args.port}", flush=True)

@@ -9,7 +9,7 @@ import time
 import websockets
 from web3 import AsyncWeb3, HTTPProvider, Web3, WebSocketProvider
 
-from devnet import rpc, wait_until
+from devnet import Headway, rpc, wait_until
 from evm import ACCOUNT_ONE, INIT
 
 
@@ -126,3 +126,42 @@ def test_subscriptions_survive_the_nodes_behind_them(gateway, devnet):
     assert [int(g[0]) for g in got] == sorted(int(g[0]) for g in got)
     assert len(got) == len(set(got)), "no log twice"
     assert [(int(e["blockNumber"], 16), int(e["logIndex"], 16)) for e in expected] == [(int(g[0]), int(g[1])) for g in got if int(g[0]) <= last]
+
+
+def test_heads_pushed_by_the_nodes_websockets_reach_subscribers_without_polling(devnet, headway_binary, tmp_path):
+    a, b = devnet.nodes["node-a"], devnet.nodes["node-b"]
+    # The hub polls only every 30 s: blocks arriving every second come from the nodes' pushes.
+    hw = Headway(headway_binary, str(tmp_path), [("node-a", a.url, "primary", a.ws_url), ("node-b", b.url, "primary", b.ws_url)],
+                 extra="    subscriptions: { poll_interval: 30s }\n")
+    hw.start()
+    try:
+        wait_until(lambda: all(u["ws_state"] == "subscribed" for u in hw.upstreams().values()), timeout=15, what="both feeds subscribed")
+
+        async def heads_for(seconds, during=None):
+            numbers = []
+            async with websockets.connect(ws_url(hw)) as ws:
+                await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}))
+                json.loads(await ws.recv())
+                loop = asyncio.get_running_loop()
+                end = loop.time() + seconds
+                if during:
+                    loop.call_later(1.0, during)
+                while (left := end - loop.time()) > 0:
+                    try:
+                        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=left))
+                    except asyncio.TimeoutError:
+                        break
+                    numbers.append(int(message["params"]["result"]["number"], 16))
+            return numbers
+
+        numbers = asyncio.run(heads_for(6))
+        assert len(numbers) >= 4, numbers
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        # One node's feed dies with it; the other's carries on, and the dead one reconnects.
+        numbers = asyncio.run(heads_for(6, during=a.kill))
+        assert len(numbers) >= 4, numbers
+        assert hw.upstream("node-a")["ws_state"] in ("connecting", "disconnected")
+        a.start()
+        wait_until(lambda: hw.upstream("node-a")["ws_state"] == "subscribed", timeout=20, what="node-a's feed back")
+    finally:
+        assert hw.stop() == 0

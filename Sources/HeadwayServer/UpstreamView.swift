@@ -21,6 +21,9 @@ public struct UpstreamView: Codable, Sendable, Equatable {
     public var reason: String?
     /// The circuit breaker fed by live requests: `closed`, `open` or `half_open`.
     public var breaker: String?
+    /// The upstream's WebSocket `newHeads` feed: `none` (no `ws` URL), `connecting`,
+    /// `subscribed` or `disconnected`.
+    public var wsState: String?
 
     enum CodingKeys: String, CodingKey {
         case name, network, role, url, ws, state, healthy, head, lag
@@ -29,6 +32,7 @@ public struct UpstreamView: Codable, Sendable, Equatable {
         case stateSince = "state_since"
         case addedAt = "added_at"
         case source, reason, breaker
+        case wsState = "ws_state"
     }
 
     public init(_ status: UpstreamStatus) {
@@ -48,6 +52,7 @@ public struct UpstreamView: Codable, Sendable, Equatable {
         source = status.definition.source.rawValue
         reason = status.health.reason
         breaker = status.breaker.rawValue
+        wsState = status.pushFeed.rawValue
     }
 
     public static let encoder: JSONEncoder = {

@@ -140,6 +140,28 @@ public final class NetworkRouter: Sendable {
         return max(round, observed)
     }
 
+    /// Records a head an upstream pushed (its WebSocket `newHeads` feed); ignored unless the
+    /// upstream is in rotation (a node on the wrong chain or syncing must not move the head).
+    public func observePushedHead(_ head: UInt64, upstream name: String) {
+        let handle: UpstreamHandle? = state.withLock { state in
+            guard state.tracker[name]?.inRotation == true else { return nil }
+            return state.handles[name]
+        }
+        if let handle { observe(head: head, from: handle) }
+    }
+
+    /// The upstreams with a WebSocket URL, by name.
+    public func pushFeeds() -> [(handle: UpstreamHandle, url: String)] {
+        state.withLock { state in
+            state.order.compactMap { name in
+                guard let definition = state.definitions[name], !definition.disabled, let ws = definition.ws, let handle = state.handles[name] else {
+                    return nil
+                }
+                return (handle, ws)
+            }
+        }
+    }
+
     /// Records a head an upstream reported in an answer.
     func observe(head: UInt64, from handle: UpstreamHandle) {
         handle.observe(head: head)
@@ -159,7 +181,8 @@ public final class NetworkRouter: Sendable {
                 return UpstreamStatus(
                     definition: definition, redactedURL: handle.redactedURL,
                     redactedWS: definition.ws.map(URLRedactor.redact),
-                    health: state.tracker[name] ?? UpstreamHealth(), breaker: handle.breakerState)
+                    health: state.tracker[name] ?? UpstreamHealth(), breaker: handle.breakerState,
+                    pushFeed: definition.ws == nil ? .none : handle.pushFeedState)
             }
         }
     }
@@ -207,4 +230,6 @@ public struct UpstreamStatus: Sendable {
     public var health: UpstreamHealth
     /// The circuit breaker fed by live requests.
     public var breaker: CircuitBreaker.State
+    /// The WebSocket `newHeads` feed.
+    public var pushFeed: PushFeedState
 }

@@ -39,6 +39,9 @@ public final class SubscriptionHub: Service, Sendable {
         var lastBlock: UInt64?
         /// The gateway's pending-transaction filter id, while someone wants pending transactions.
         var pendingFilter: String?
+        /// The poll loop waiting for its next tick, and whether a wake-up came while it was not.
+        var waiter: CheckedContinuation<Void, Never>?
+        var woken = false
     }
 
     public let router: NetworkRouter
@@ -134,11 +137,56 @@ public final class SubscriptionHub: Service, Sendable {
     // MARK: Running
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.tick()
-                try await Task.sleep(for: self.pollInterval)
+                await self.sleepUntilNextTick()
             }
+        }
+    }
+
+    /// Polls now rather than at the next interval (an upstream pushed a new head).
+    public func wake() {
+        let waiter = state.withLock { state in
+            guard let waiter = state.waiter else {
+                state.woken = true
+                return nil as CheckedContinuation<Void, Never>?
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Waits `poll_interval`, or less when woken.
+    func sleepUntilNextTick() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: self.pollInterval) }
+            group.addTask { await self.waitForWake() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    func waitForWake() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.woken || Task.isCancelled {
+                        state.woken = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
         }
     }
 

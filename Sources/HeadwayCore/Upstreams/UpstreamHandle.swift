@@ -22,6 +22,8 @@ public final class UpstreamHandle: Sendable {
     /// upstream is tried after the others until the next health round decides about it.
     let failedRecently = Atomic<Bool>(false)
     let breaker: Mutex<CircuitBreaker>
+    /// The upstream's WebSocket `newHeads` feed (only for upstreams with a `ws` URL).
+    let pushFeed = Mutex(PushFeedState.none)
 
     public init(definition: UpstreamDefinition, transport: any UpstreamTransport, breaker: CircuitBreaker.Config = .init()) {
         self.name = definition.name
@@ -103,5 +105,26 @@ public final class UpstreamHandle: Sendable {
             hash = hash &* 16_777_619
         }
         return String(hash, radix: 16).leftPadded(to: 8)
+    }
+}
+
+/// The state of an upstream's WebSocket `newHeads` feed, as the admin API shows it (`ws_state`).
+public enum PushFeedState: String, Sendable {
+    /// No `ws` URL.
+    case none
+    case connecting
+    /// Subscribed: pushed heads wake the subscription hub.
+    case subscribed
+    /// Lost; reconnecting with backoff.
+    case disconnected
+}
+
+extension UpstreamHandle {
+    public var pushFeedState: PushFeedState {
+        get { pushFeed.withLock { $0 } }
+    }
+
+    public func setPushFeedState(_ state: PushFeedState) {
+        pushFeed.withLock { $0 = state }
     }
 }
