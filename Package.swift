@@ -139,6 +139,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"], swiftSettings: strict),
         .testTarget(name: "HeadwayCoreTests", dependencies: ["HeadwayCore", "HeadwayTesting"], swiftSettings: strict),
+        .testTarget(name: "HeadwayUpstreamTests", dependencies: ["HeadwayUpstream"], swiftSettings: strict),
         .testTarget(
             name: "HeadwayStoreTests",
             dependencies: ["HeadwayStore", "HeadwayStoreSQLite"],

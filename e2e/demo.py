@@ -8,7 +8,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from devnet import Devnet, Headway, find_binary, port_is_free, rpc  # noqa: E402
+from devnet import Devnet, Headway, find_binary, port_is_free, rpc, wait_until  # noqa: E402
 
 
 def main():
@@ -20,17 +20,19 @@ def main():
     net.start_clock()
     gateway = Headway(
         find_binary(), workdir,
-        [(n, net.nodes[n].url, "fallback" if n == "public" else "primary") for n in ("node-1", "node-2", "public")],
+        [(n, net.nodes[n].url, "fallback" if n == "public" else "primary", net.nodes[n].ws_url) for n in ("node-1", "node-2", "public")],
         interval="2s", max_lag=3,
         # The usual ports when they are free.
         port=8545 if port_is_free(8545) else None,
         admin_port=8550 if port_is_free(8550) else None,
     )
     gateway.start()
+    wait_until(lambda: int(rpc(gateway.url, "eth_blockNumber")["result"], 16) > 0, what="the first block")
     head = int(rpc(gateway.url, "eth_blockNumber")["result"], 16)
     print(f"""
 Headway is running (work directory {workdir}).
   JSON-RPC:   {gateway.url}        (also {gateway.url}/devnet)
+  WebSocket:  {gateway.url.replace("http://", "ws://")}          (eth_subscribe: newHeads, logs, newPendingTransactions)
   admin API:  {gateway.admin}/api/v1/upstreams
   nodes:      {', '.join(f'{n}={net.nodes[n].url}' for n in net.nodes)}
   chain head: {head}

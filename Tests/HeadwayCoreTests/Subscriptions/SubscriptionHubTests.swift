@@ -163,6 +163,23 @@ final class ChainNode: Sendable {
         #expect(hub.counts.newHeads == 0)
     }
 
+    @Test func aWakeUpPollsAtOnceInsteadOfAtTheNextInterval() async throws {
+        let router = await RouterFixture.network([("chain", .primary, chain.transport)]) { $0.subscriptions.pollInterval = .seconds(60) }
+        let hub = SubscriptionHub(router: router)
+        let sink = RecordingSink()
+        let id = subscribe(hub, #"["newHeads"]"#, sink)
+        let running = Task { try await hub.run() }
+        defer { running.cancel() }
+        // The first poll sets where the stream starts; the next block comes with a wake-up.
+        try await Task.sleep(for: .milliseconds(100))
+        chain.head.store(11, ordering: .relaxed)
+        hub.wake()
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(5))
+        while sink.numbers(id).isEmpty, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(sink.numbers(id) == ["0xb"], "delivered long before the 60 s poll")
+    }
+
     @Test(arguments: ["[]", #"["newBlocks"]"#, #"["logs", 5]"#, "{}"])
     func badSubscriptionsAreInvalidParams(params: String) async {
         let hub = await hub()
