@@ -28,8 +28,20 @@ public struct RPCRoutes: Sendable {
             }
             return try await handle(request, network: network)
         }
-        let hint: @Sendable (Request, Context) async throws -> Response = { _, _ in
-            Self.error(405, .invalidRequest("JSON-RPC requests are sent with POST"))
+        let hint: @Sendable (Request, Context) async throws -> Response = { request, context in
+            // A WebSocket upgrade that was not made: an unknown network, or too many connections.
+            if request.headers[.upgrade]?.lowercased() == "websocket" {
+                let name = context.parameters.get("network")
+                if let name, gateway.networks[name] == nil {
+                    return Self.error(404, .invalidRequest("unknown network \(name.debugDescription); configured: \(gateway.networkNames.joined(separator: ", "))"))
+                }
+                if name == nil, gateway.defaultNetwork == nil {
+                    return Self.error(404, .invalidRequest("several networks are configured; use /{network}: \(gateway.networkNames.joined(separator: ", "))"))
+                }
+                return Self.error(
+                    503, .limitExceeded("WebSocket upgrade refused: too many connections (server.ws.max_connections) or a malformed handshake"))
+            }
+            return Self.error(405, .invalidRequest("JSON-RPC requests are sent with POST"))
         }
         router.get("/", use: hint)
         router.get("/:network", use: hint)

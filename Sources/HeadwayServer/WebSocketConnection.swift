@@ -1,10 +1,14 @@
 import HeadwayCore
 import NIOCore
+import NIOWebSocket
 import Synchronization
 
-/// One client WebSocket connection as the gateway sees it: a bounded queue of outgoing messages
-/// (answers and subscription notifications) that one writer drains, the count of its
-/// subscriptions, and when it was last heard from.
+/// One client WebSocket connection as the gateway sees it. Outgoing messages (answers and
+/// subscription notifications) are written straight to the connection's NIO channel from its
+/// event loop: no task hop per message, so one block reaches 10,000 subscribers quickly. Messages
+/// not yet handed to the kernel are counted; past `send_buffer` of them the client is too slow
+/// and the connection ends. It also keeps the count of its subscriptions and when the client was
+/// last heard from.
 final class WebSocketConnection: SubscriptionSink {
     /// Why the connection is being closed by the gateway.
     enum Ending: Sendable, Equatable {
@@ -13,30 +17,39 @@ final class WebSocketConnection: SubscriptionSink {
         case shutdown
     }
 
-    let outgoing: AsyncStream<ByteBuffer>
-    let continuation: AsyncStream<ByteBuffer>.Continuation
+    let channel: any Channel
+    let sendBuffer: Int
     let maxSubscriptions: Int
+    /// Messages written but not yet taken by the kernel.
+    let unsent = Atomic<Int>(0)
     let subscriptions = Atomic<Int>(0)
+    let ended = Atomic<Bool>(false)
     let ending = Mutex<Ending?>(nil)
     let lastHeard = Mutex(ContinuousClock.now)
+    /// Finishes when the connection ends: the handler then sends the close frame.
+    let endings: AsyncStream<Void>
+    let endingsContinuation: AsyncStream<Void>.Continuation
 
-    init(sendBuffer: Int, maxSubscriptions: Int) {
-        (outgoing, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(max(1, sendBuffer)))
+    init(channel: any Channel, sendBuffer: Int, maxSubscriptions: Int) {
+        self.channel = channel
+        self.sendBuffer = max(1, sendBuffer)
         self.maxSubscriptions = maxSubscriptions
+        (endings, endingsContinuation) = AsyncStream.makeStream(of: Void.self)
     }
 
     func deliver(_ message: ByteBuffer) -> Bool {
-        switch continuation.yield(message) {
-        case .enqueued:
-            return true
-        case .dropped:
+        guard !hasEnded else { return false }
+        guard unsent.wrappingAdd(1, ordering: .relaxed).newValue <= sendBuffer else {
+            unsent.subtract(1, ordering: .relaxed)
             end(.overflow)
             return false
-        case .terminated:
-            return false
-        @unknown default:
-            return false
         }
+        let channel = self.channel
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: message)
+        channel.eventLoop.execute { [self] in
+            channel.writeAndFlush(frame).whenComplete { _ in self.unsent.subtract(1, ordering: .relaxed) }
+        }
+        return true
     }
 
     func reserveSubscription() -> Bool {
@@ -53,17 +66,20 @@ final class WebSocketConnection: SubscriptionSink {
         subscriptions.subtract(1, ordering: .relaxed)
     }
 
-    let ended = Atomic<Bool>(false)
-
-    /// Stops the writer after what is queued (the first reason given wins).
+    /// Ends the connection (the first reason given wins): nothing more is sent but the close frame.
     func end(_ reason: Ending? = nil) {
         if let reason { ending.withLock { if $0 == nil { $0 = reason } } }
         ended.store(true, ordering: .relaxed)
-        continuation.finish()
+        endingsContinuation.finish()
     }
 
-    /// Whether the connection is ending (its writer stops after what is queued).
+    /// Whether the connection is ending.
     var hasEnded: Bool { ended.load(ordering: .relaxed) }
+
+    /// Waits until the connection ends.
+    func waitForEnd() async {
+        for await _ in endings {}
+    }
 
     func heard() {
         lastHeard.withLock { $0 = .now }

@@ -33,12 +33,16 @@ public struct WebSocketEndpoint: Sendable {
             ws: WebSocketServerConfiguration(maxFrameSize: limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
         let socketSendBuffer = limits.socketSendBuffer
         return .http1WebSocketUpgrade(configuration: configuration) { request, channel, _ in
-            guard let network = network(for: request.path ?? "/") else { return .dontUpgrade }
+            // At the limit, or for an unknown network, the request is not upgraded: the HTTP
+            // routes answer it (503 or 404, see RPCRoutes).
+            guard let network = network(for: request.path ?? "/"), connections.value.load(ordering: .relaxed) < limits.maxConnections else {
+                return .dontUpgrade
+            }
             // A fixed kernel send buffer: bounded memory per connection, and a client that stops
             // reading is noticed after send_buffer messages, not after megabytes of autotuning.
             try await channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(socketSendBuffer)).get()
             return .upgrade([:]) { inbound, outbound, context in
-                try await serve(network: network, inbound: inbound, outbound: outbound, logger: context.logger)
+                try await serve(network: network, channel: channel, inbound: inbound, outbound: outbound, logger: context.logger)
             }
         }
     }
@@ -52,14 +56,12 @@ public struct WebSocketEndpoint: Sendable {
         return gateway.networks[String(name)]
     }
 
-    func serve(network: NetworkRouter, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        let open = connections.value.wrappingAdd(1, ordering: .relaxed).newValue
+    func serve(
+        network: NetworkRouter, channel: any Channel, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger
+    ) async throws {
+        connections.value.add(1, ordering: .relaxed)
         defer { connections.value.subtract(1, ordering: .relaxed) }
-        guard open <= limits.maxConnections else {
-            try await outbound.close(.unknown(1013), reason: "too many WebSocket connections (server.ws.max_connections)")
-            return
-        }
-        let connection = WebSocketConnection(sendBuffer: limits.sendBuffer, maxSubscriptions: limits.maxSubscriptions)
+        let connection = WebSocketConnection(channel: channel, sendBuffer: limits.sendBuffer, maxSubscriptions: limits.maxSubscriptions)
         let hub = gateway.hubs[network.name]
         defer {
             hub?.drop(connection)
@@ -76,9 +78,10 @@ public struct WebSocketEndpoint: Sendable {
                     await watchIdle(connection)
                     return .watcher
                 }
-                // The writer runs until the connection ends (the client left, was too slow, was
-                // idle, or the server shuts down) and sends the close frame.
-                try await write(connection, to: outbound)
+                // Until the connection ends (the client left, was too slow, was idle, or the
+                // server shuts down); then the close frame.
+                await connection.waitForEnd()
+                try await sendClose(connection, to: outbound)
                 // The client answers a close frame with its own, which ends the reader; one that
                 // does not gets the close handshake's time, then the connection is dropped.
                 group.addTask {
@@ -103,11 +106,8 @@ public struct WebSocketEndpoint: Sendable {
     /// How long a client has to answer the gateway's close frame.
     var closeTimeout: Duration { .seconds(5) }
 
-    /// Drains the connection's queue into the socket; then closes it with the reason, if any.
-    func write(_ connection: WebSocketConnection, to outbound: WebSocketOutboundWriter) async throws {
-        for await message in connection.outgoing {
-            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
-        }
+    /// Sends the close frame for the reason the connection ended, if the gateway ended it.
+    func sendClose(_ connection: WebSocketConnection, to outbound: WebSocketOutboundWriter) async throws {
         switch connection.ending.withLock({ $0 }) {
         case .overflow?:
             try await outbound.close(.policyViolation, reason: "send buffer full: the client does not read fast enough")

@@ -36,7 +36,7 @@ struct GatewayHarness {
         config.store = store
         var network = NetworkConfig(name: "dev", chainID: chainID)
         network.health.interval = interval
-        network.health.timeout = .milliseconds(500)
+        network.health.timeout = .seconds(1)
         network.health.maxLag = maxLag
         network.health.recoverAfter = recoverAfter
         network.request.attemptTimeout = .seconds(1)

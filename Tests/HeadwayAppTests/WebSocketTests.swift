@@ -91,17 +91,26 @@ import Testing
     @Test func connectionsAreLimited() async throws {
         let (gateway, _) = try await gateway { $0.maxConnections = 1 }
         defer { Task { await gateway.stop() } }
-        let second = Mutex<WebSocketCloseFrame?>(nil)
+        let refused = Mutex<(any Error)?>(nil)
+        let accepted = Atomic<Bool>(false)
         _ = try await connect(gateway) { inbound, outbound in
             // Once the first connection has answered, it is counted.
             try await outbound.write(.text(#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#))
             var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
             _ = try await messages.next()
-            let close = try await connect(gateway) { inbound, _ in try await drain(inbound, within: .seconds(10)) }
-            second.withLock { $0 = close }
+            do {
+                _ = try await connect(gateway) { _, outbound in
+                    accepted.store(true, ordering: .relaxed)
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+            } catch {
+                refused.withLock { $0 = error }
+            }
             try await outbound.close(.normalClosure, reason: nil)
         }
-        #expect(second.withLock { $0 }?.closeCode == .unknown(1013))
+        let wasAccepted = accepted.load(ordering: .relaxed)
+        #expect(!wasAccepted, "the second upgrade was refused")
+        #expect(refused.withLock { $0 } != nil)
     }
 
     @Test func anIdleConnectionIsClosed() async throws {

@@ -88,8 +88,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
 /// `server.ws`: limits for WebSocket clients.
 public struct WebSocketConfig: Sendable, Equatable {
-    /// `max_connections` (integer, default 20000): further upgrades are closed at once with code
-    /// 1013 "too many WebSocket connections".
+    /// `max_connections` (integer, default 20000): further upgrades are refused with HTTP 503.
     public var maxConnections = 20_000
     /// `max_subscriptions` (integer, default 100): subscriptions one connection may hold.
     public var maxSubscriptions = 100
