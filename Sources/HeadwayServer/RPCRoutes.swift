@@ -17,14 +17,14 @@ public struct RPCRoutes: Sendable {
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.post("/") { request, context in
             guard let network = gateway.defaultNetwork else {
-                return Self.error(404, .invalidRequest("several networks are configured; use /{network}: \(gateway.networkNames.joined(separator: ", "))"))
+                return noDefaultNetwork()
             }
             return try await handle(request, network: network)
         }
         router.post("/:network") { request, context in
             let name = context.parameters.get("network") ?? ""
             guard let network = gateway.networks[name] else {
-                return Self.error(404, .invalidRequest("unknown network \(name.debugDescription); configured: \(gateway.networkNames.joined(separator: ", "))"))
+                return unknownNetwork(name)
             }
             return try await handle(request, network: network)
         }
@@ -32,12 +32,8 @@ public struct RPCRoutes: Sendable {
             // A WebSocket upgrade that was not made: an unknown network, or too many connections.
             if request.headers[.upgrade]?.lowercased() == "websocket" {
                 let name = context.parameters.get("network")
-                if let name, gateway.networks[name] == nil {
-                    return Self.error(404, .invalidRequest("unknown network \(name.debugDescription); configured: \(gateway.networkNames.joined(separator: ", "))"))
-                }
-                if name == nil, gateway.defaultNetwork == nil {
-                    return Self.error(404, .invalidRequest("several networks are configured; use /{network}: \(gateway.networkNames.joined(separator: ", "))"))
-                }
+                if let name, gateway.networks[name] == nil { return unknownNetwork(name) }
+                if name == nil, gateway.defaultNetwork == nil { return noDefaultNetwork() }
                 return Self.error(
                     503, .limitExceeded("WebSocket upgrade refused: too many connections (server.ws.max_connections) or a malformed handshake"))
             }
@@ -66,6 +62,14 @@ public struct RPCRoutes: Sendable {
         }
         headers[.contentType] = "application/json"
         return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: replyBody))
+    }
+
+    func unknownNetwork(_ name: String) -> Response {
+        Self.error(404, .invalidRequest("unknown network \(name.debugDescription); configured: \(gateway.networkNames.joined(separator: ", "))"))
+    }
+
+    func noDefaultNetwork() -> Response {
+        Self.error(404, .invalidRequest("several networks are configured; use /{network}: \(gateway.networkNames.joined(separator: ", "))"))
     }
 
     static let upstreamHeader = HTTPField.Name("X-Headway-Upstream")!
