@@ -92,13 +92,14 @@ public final class HeadwayApplication: Sendable {
         }
         // Services stop in reverse order: the admin listener, then the JSON-RPC listener (which
         // drains its in-flight requests while the health monitors still run), then the monitors.
+        let idleSweep: [any Service] = [WebSocketIdleSweep(endpoint: webSocket)]
         let hubs: [any Service] = gateway.networkNames.compactMap { gateway.hubs[$0] }
         let feeds: [any Service] = gateway.networkNames.compactMap { name in
             guard let router = gateway.networks[name], let hub = gateway.hubs[name] else { return nil }
             return UpstreamHeadFeeds(router: router, hub: hub, logger: logger)
         }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: (monitors + hubs + feeds).map { .init(service: $0) } + [.init(service: rpc), .init(service: admin)],
+            services: (monitors + hubs + feeds + idleSweep).map { .init(service: $0) } + [.init(service: rpc), .init(service: admin)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // Past the drain deadline, what is left is cancelled (connections closed) and the process exits.

@@ -16,9 +16,21 @@ public struct WebSocketEndpoint: Sendable {
     let limits: WebSocketConfig
     let connections: ConnectionCount
 
-    /// Live connections, for the limit.
+    /// Live connections: their number (for the limit) and the connections themselves (for the
+    /// idle sweep).
     final class ConnectionCount: Sendable {
         let value = Atomic<Int>(0)
+        let live = Mutex<[ObjectIdentifier: WebSocketConnection]>([:])
+
+        func add(_ connection: WebSocketConnection) {
+            value.add(1, ordering: .relaxed)
+            live.withLock { $0[ObjectIdentifier(connection)] = connection }
+        }
+
+        func remove(_ connection: WebSocketConnection) {
+            value.subtract(1, ordering: .relaxed)
+            live.withLock { $0[ObjectIdentifier(connection)] = nil }
+        }
     }
 
     public init(gateway: Gateway, limits: WebSocketConfig) {
@@ -59,9 +71,9 @@ public struct WebSocketEndpoint: Sendable {
     func serve(
         network: NetworkRouter, channel: any Channel, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger
     ) async throws {
-        connections.value.add(1, ordering: .relaxed)
-        defer { connections.value.subtract(1, ordering: .relaxed) }
         let connection = WebSocketConnection(channel: channel, sendBuffer: limits.sendBuffer, maxSubscriptions: limits.maxSubscriptions)
+        connections.add(connection)
+        defer { connections.remove(connection) }
         let hub = gateway.hubs[network.name]
         defer {
             hub?.drop(connection)
@@ -74,10 +86,6 @@ public struct WebSocketEndpoint: Sendable {
                     try await read(inbound, into: connection, network: network)
                     return .reader
                 }
-                group.addTask {
-                    await watchIdle(connection)
-                    return .watcher
-                }
                 // Until the connection ends (the client left, was too slow, was idle, or the
                 // server shuts down); then the close frame.
                 await connection.waitForEnd()
@@ -88,7 +96,7 @@ public struct WebSocketEndpoint: Sendable {
                     try? await Task.sleep(for: closeTimeout)
                     return .timer
                 }
-                while let finished = try await group.next(), finished == .watcher {}
+                _ = try await group.next()
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -99,7 +107,6 @@ public struct WebSocketEndpoint: Sendable {
     /// The tasks of a connection.
     enum Finished: Sendable {
         case reader
-        case watcher
         case timer
     }
 
@@ -138,17 +145,29 @@ public struct WebSocketEndpoint: Sendable {
         }
     }
 
-    /// Ends a connection that holds no subscription and has said nothing for `idle_timeout`.
-    /// It sleeps until the connection could first be idle, so 10,000 quiet connections cost no
-    /// wake-ups in between.
-    func watchIdle(_ connection: WebSocketConnection) async {
-        while !Task.isCancelled, !connection.hasEnded {
-            let wait = connection.timeUntilIdle(limits.idleTimeout)
-            if wait <= .zero {
+    /// Ends the connections that hold no subscription and have said nothing for `idle_timeout`:
+    /// one sweep a second for all of them (no task per connection).
+    public func sweepIdleConnections() async {
+        let period = min(limits.idleTimeout, .seconds(1))
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: period)
+            let live = connections.live.withLock { Array($0.values) }
+            for connection in live where connection.timeUntilIdle(limits.idleTimeout) <= .zero {
                 connection.end(.idle)
-                return
             }
-            try? await Task.sleep(for: wait)
         }
+    }
+}
+
+/// The WebSocket endpoint's idle sweep, run with the other services.
+public struct WebSocketIdleSweep: Service {
+    let endpoint: WebSocketEndpoint
+
+    public init(endpoint: WebSocketEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    public func run() async {
+        await endpoint.sweepIdleConnections()
     }
 }
