@@ -5,7 +5,8 @@ import Synchronization
 
 /// One client WebSocket connection as the gateway sees it. Outgoing messages (answers and
 /// subscription notifications) are written straight to the connection's NIO channel from its
-/// event loop: no task hop per message, so one block reaches 10,000 subscribers quickly. Messages
+/// event loop (through the loop's ``EventLoopWriteQueue``): no task hop per message, so one
+/// block reaches 10,000 subscribers quickly. Messages
 /// not yet handed to the kernel are counted; past `send_buffer` of them the client is too slow
 /// and the connection ends. It also keeps the count of its subscriptions and when the client was
 /// last heard from.
@@ -30,8 +31,12 @@ final class WebSocketConnection: SubscriptionSink {
     let endings: AsyncStream<Void>
     let endingsContinuation: AsyncStream<Void>.Continuation
 
-    init(channel: any Channel, sendBuffer: Int, maxSubscriptions: Int) {
+    /// The write queue of the channel's event loop.
+    let writeQueue: EventLoopWriteQueue
+
+    init(channel: any Channel, writeQueue: EventLoopWriteQueue, sendBuffer: Int, maxSubscriptions: Int) {
         self.channel = channel
+        self.writeQueue = writeQueue
         self.sendBuffer = max(1, sendBuffer)
         self.maxSubscriptions = maxSubscriptions
         (endings, endingsContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -44,12 +49,13 @@ final class WebSocketConnection: SubscriptionSink {
             end(.overflow)
             return false
         }
-        let channel = self.channel
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: message)
-        channel.eventLoop.execute { [self] in
-            channel.writeAndFlush(frame).whenComplete { _ in self.unsent.subtract(1, ordering: .relaxed) }
-        }
+        writeQueue.enqueue(message, for: self)
         return true
+    }
+
+    /// A message was handed to the kernel (or dropped with the connection).
+    func written() {
+        unsent.subtract(1, ordering: .relaxed)
     }
 
     func reserveSubscription() -> Bool {

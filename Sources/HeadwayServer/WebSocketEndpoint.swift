@@ -15,6 +15,7 @@ public struct WebSocketEndpoint: Sendable {
     let gateway: Gateway
     let limits: WebSocketConfig
     let connections: ConnectionCount
+    let writeQueues = EventLoopWriteQueues()
 
     /// Live connections: their number (for the limit) and the connections themselves (for the
     /// idle sweep).
@@ -71,7 +72,9 @@ public struct WebSocketEndpoint: Sendable {
     func serve(
         network: NetworkRouter, channel: any Channel, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger
     ) async throws {
-        let connection = WebSocketConnection(channel: channel, sendBuffer: limits.sendBuffer, maxSubscriptions: limits.maxSubscriptions)
+        let connection = WebSocketConnection(
+            channel: channel, writeQueue: writeQueues.queue(for: channel.eventLoop), sendBuffer: limits.sendBuffer,
+            maxSubscriptions: limits.maxSubscriptions)
         connections.add(connection)
         defer { connections.remove(connection) }
         let hub = gateway.hubs[network.name]
