@@ -103,18 +103,57 @@ struct WebSocketBench {
         do {
             try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 1 << 20), logger: logger) { inbound, outbound, _ in
                 try await outbound.write(.text(#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#))
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    guard case .text(let text) = message else { continue }
-                    if let range = text.range(of: #""number":"0x"#) {
-                        let digits = text[range.upperBound...].prefix { $0 != "\"" }
-                        if let number = UInt64(digits, radix: 16) { arrivals.record(number) }
-                    } else if text.contains(#""id":1"#) {
+                // Frames as bytes (Headway sends each message in one frame): the client's own
+                // cost per message is kept small, since it shares the machine with Headway.
+                for try await frame in inbound {
+                    if let number = blockNumber(in: frame.data) {
+                        arrivals.record(number)
+                    } else {
                         arrivals.subscribed.add(1, ordering: .relaxed)
                     }
                 }
             }
         } catch {
             arrivals.failed.add(1, ordering: .relaxed)
+        }
+    }
+
+    static let numberKey = Array(#""number":"0x"#.utf8)
+
+    /// The hex number after `"number":"0x` in a notification, scanning the bytes.
+    static func blockNumber(in buffer: ByteBuffer) -> UInt64? {
+        buffer.withUnsafeReadableBytes { bytes -> UInt64? in
+            let key = numberKey
+            guard bytes.count > key.count else { return nil }
+            var index = 0
+            while index + key.count < bytes.count {
+                if bytes[index] == key[0] && bytes[index + 1] == key[1] && bytes[index + 2] == key[2] {
+                    var matches = true
+                    for offset in 3..<key.count where bytes[index + offset] != key[offset] {
+                        matches = false
+                        break
+                    }
+                    if matches {
+                        var value: UInt64 = 0
+                        var position = index + key.count
+                        while position < bytes.count, let digit = hexDigit(bytes[position]) {
+                            value = value << 4 | UInt64(digit)
+                            position += 1
+                        }
+                        return value
+                    }
+                }
+                index += 1
+            }
+            return nil
+        }
+    }
+
+    static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
         }
     }
 
