@@ -27,6 +27,13 @@ def rss_mb(pid):
     return 0.0
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bin", required=True, help="the release build's bin directory")
@@ -80,15 +87,23 @@ networks:
         bench.stdin.write("start\n")
         bench.stdin.flush()
         lines = []
+        cpu_start = None
         for line in bench.stdout:
             line = line.rstrip("\n")
             if line == "DONE":
                 break
+            if "clients subscribed" in line:
+                cpu_start = (cpu_seconds(headway.pid), cpu_seconds(bench.pid))
             lines.append(line)
+        cpu_end = (cpu_seconds(headway.pid), cpu_seconds(bench.pid))
         rss = rss_mb(headway.pid)
         print(f"WebSocket fan-out: {args.clients} clients subscribed to newHeads through Headway "
               f"(release build, poll_interval {args.poll}, machine: {os.cpu_count()} cores)")
         print("\n".join(lines))
+        if cpu_start:
+            per_block = [(end - start) / args.rounds * 1000 for start, end in zip(cpu_start, cpu_end)]
+            print(f"CPU per block fanned out (rounds phase, incl. 300 ms pauses): Headway {per_block[0]:.0f} ms, "
+                  f"the clients (wsbench) {per_block[1]:.0f} ms")
         print(f"Headway resident memory: {rss:.0f} MB with the clients connected ({rss_idle:.0f} MB before they connected)")
     finally:
         bench.stdin.close()
