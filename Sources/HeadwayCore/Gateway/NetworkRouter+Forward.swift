@@ -49,10 +49,9 @@ extension NetworkRouter {
         case failed(UpstreamFailure, UpstreamHandle)
         /// A notification was delivered (nodes send no response object for those).
         case delivered(UpstreamHandle)
-        /// The hedge timer of attempt number `generation` fired.
-        case hedgeTimer(generation: Int)
-        /// The request's deadline passed (whatever the transports do with their timeouts).
-        case deadlinePassed
+        /// Timer number `generation` fired: time to hedge, or the request's deadline passed
+        /// (whatever the transports do with their timeouts). One timer runs at a time.
+        case timer(generation: Int)
     }
 
     /// Tries `candidates` in order within the deadline and `max_attempts`, retrying where the
@@ -104,40 +103,43 @@ extension NetworkRouter {
                 return launch()
             }
 
-            func armHedge(for handle: UpstreamHandle) {
-                guard hedging, attempts < maxAttempts else { return }
+            /// Arms the one timer: at the hedge delay of the attempt just started on `handle` when
+            /// it may be hedged, else at the deadline. An older timer that fires later is stale.
+            func armTimer(after handle: UpstreamHandle?) {
                 generation += 1
                 let current = generation
-                let delay = min(max(handle.slowLatency, policy.hedge.minDelay), policy.hedge.maxDelay)
+                var fire = deadline
+                if let handle, hedging, attempts < maxAttempts {
+                    let delay = min(max(handle.slowLatency, policy.hedge.minDelay), policy.hedge.maxDelay)
+                    fire = min(fire, clock.now.advanced(by: delay))
+                }
                 group.addTask {
-                    try? await Task.sleep(for: delay)
-                    return .hedgeTimer(generation: current)
+                    try? await Task.sleep(until: fire, clock: clock)
+                    return .timer(generation: current)
                 }
             }
 
             guard let first = launch() else {
                 return .unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0)
             }
-            armHedge(for: first)
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: clock)
-                return .deadlinePassed
-            }
+            armTimer(after: first)
             while running > 0, let result = await group.next() {
                 switch result {
-                case .deadlinePassed:
-                    guard !Task.isCancelled else { continue }
-                    group.cancelAll()
-                    let detail = lastFailure.map { ": \($0)" } ?? ""
-                    return .unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts)
-                case .hedgeTimer(let fired):
+                case .timer(let fired):
                     guard fired == generation, running > 0, !Task.isCancelled else { continue }
-                    if let hedge = launch() {
+                    if clock.now >= deadline {
+                        group.cancelAll()
+                        let detail = lastFailure.map { ": \($0)" } ?? ""
+                        return .unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts)
+                    }
+                    let hedge = launch()
+                    if let hedge {
                         logger.debug(
                             "hedging a slow request",
                             metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(hedge.name)"])
-                        armHedge(for: hedge)
                     }
+                    // Without a hedge (nothing more may start), only the deadline is left to watch.
+                    armTimer(after: hedge)
                 case .answer(let response, let handle):
                     group.cancelAll()
                     return .answered(response, upstream: handle.name, attempts: attempts)
@@ -151,7 +153,7 @@ extension NetworkRouter {
                     logger.debug(
                         "retrying elsewhere after a node-side error",
                         metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(handle.name)", "reason": "\(reason)"])
-                    if running == 0, let retry = launch() { armHedge(for: retry) }
+                    if running == 0, let retry = launch() { armTimer(after: retry) }
                 case .failed(let failure, let handle):
                     running -= 1
                     lastFailure = failure.message
@@ -164,7 +166,7 @@ extension NetworkRouter {
                             reason: "\(request.method) may have reached \(handle.name), which failed (\(failure.message)); not sent again",
                             attempts: attempts)
                     }
-                    if running == 0, let retry = launch() { armHedge(for: retry) }
+                    if running == 0, let retry = launch() { armTimer(after: retry) }
                 }
             }
             group.cancelAll()
@@ -212,7 +214,7 @@ extension NetworkRouter {
         switch result {
         case .answer, .delivered: handle.breaker.withLock { $0.recordSuccess() }
         case .nodeError, .failed: handle.breaker.withLock { $0.recordFailure(at: now) }
-        case .hedgeTimer, .deadlinePassed: break
+        case .timer: break
         }
         return result
     }

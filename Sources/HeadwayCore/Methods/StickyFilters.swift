@@ -35,7 +35,7 @@ extension NetworkRouter {
             return .answered(response, upstream: handle.name, attempts: 1)
         case .delivered:
             return .delivered(upstream: handle.name, attempts: 1)
-        case .failed, .hedgeTimer, .deadlinePassed:
+        case .failed, .timer:
             // The node that held the filter cannot be reached: the filter is gone with it.
             return .answered(Self.filterNotFound(request), upstream: handle.name, attempts: 1)
         }
