@@ -130,6 +130,7 @@ let package = Package(
         .executableTarget(
             name: "wsbench",
             dependencies: [
+                "HeadwayCore",
                 "HeadwayTesting",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -102,3 +102,21 @@ public struct JSONRPCResponse: Sendable {
         return output
     }
 }
+
+extension JSONRPCResponse {
+    /// A complete result response object answering the request with `id`; `result` is raw JSON.
+    public static func resultBody(id: RawJSON?, result: String) -> ByteBuffer {
+        var output = ByteBuffer()
+        output.writeStaticString(#"{"jsonrpc":"2.0","id":"#)
+        if let id { output.writeImmutableBuffer(id.bytes) } else { output.writeStaticString("null") }
+        output.writeStaticString(#","result":"#)
+        output.writeString(result)
+        output.writeStaticString("}")
+        return output
+    }
+
+    /// A response with the same id as `original` and `result` (raw JSON) as its result.
+    public static func result(_ result: String, replacing original: JSONRPCResponse) -> JSONRPCResponse? {
+        JSONRPCResponse(scanning: resultBody(id: original.id, result: result))
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import HeadwayCore
 import HeadwayTesting
 import HummingbirdWSClient
 import Logging
@@ -136,7 +137,7 @@ struct WebSocketBench {
                     if matches {
                         var value: UInt64 = 0
                         var position = index + key.count
-                        while position < bytes.count, let digit = hexDigit(bytes[position]) {
+                        while position < bytes.count, let digit = Hex.nibble(bytes[position]) {
                             value = value << 4 | UInt64(digit)
                             position += 1
                         }
@@ -146,14 +147,6 @@ struct WebSocketBench {
                 index += 1
             }
             return nil
-        }
-    }
-
-    static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        default: nil
         }
     }
 

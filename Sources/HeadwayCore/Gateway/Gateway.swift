@@ -131,13 +131,7 @@ public final class Gateway: Sendable {
         }
         switch result {
         case .success(let raw):
-            var output = ByteBuffer()
-            output.writeStaticString(#"{"jsonrpc":"2.0","id":"#)
-            output.writeImmutableBuffer(id.bytes)
-            output.writeStaticString(#","result":"#)
-            output.writeString(raw)
-            output.writeStaticString("}")
-            return output
+            return JSONRPCResponse.resultBody(id: id, result: raw)
         case .failure(let error):
             return error.response(id: id)
         }

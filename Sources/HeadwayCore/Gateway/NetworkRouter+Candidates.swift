@@ -6,17 +6,16 @@ extension NetworkRouter {
     /// ranked as usual; the others follow, highest head first: their known head may be a round old,
     /// and when they do lack the block their answer ("header not found", `null`) is retried
     /// elsewhere. Upstreams whose breaker is open go last in their tier.
-    func candidates(for requirement: BlockRequirement) -> [UpstreamHandle] {
+    public func candidates(for requirement: BlockRequirement) -> [UpstreamHandle] {
         let table = routingTable
-        let networkHead = head ?? 0
         let now = ContinuousClock.now
+        let needed: UInt64
+        switch requirement {
+        case .none: needed = 0
+        case .head: needed = head ?? 0
+        case .number(let number): needed = number
+        }
         func ordered(_ handles: [UpstreamHandle]) -> [UpstreamHandle] {
-            let needed: UInt64
-            switch requirement {
-            case .none: needed = 0
-            case .head: needed = networkHead
-            case .number(let number): needed = number
-            }
             var having: [UpstreamHandle] = []
             var lacking: [UpstreamHandle] = []
             var refusing: [UpstreamHandle] = []

@@ -29,12 +29,12 @@ extension NetworkRouter {
         guard !candidates.isEmpty else {
             return .unavailable(reason: "no healthy upstream in network \(name)", attempts: 0)
         }
-        let outcome = await attempt(request, on: candidates, methodClass: methodClass, requirement: requirement)
-        guard case .answered(let response, let upstream, let attempts) = outcome else { return outcome }
-        if methodClass == .filterCreate, let tagged = tagFilterID(response, upstream: upstream) {
+        let (outcome, answeredBy) = await attempt(request, on: candidates, methodClass: methodClass, requirement: requirement)
+        guard case .answered(let response, let upstream, let attempts) = outcome, let answeredBy else { return outcome }
+        if methodClass == .filterCreate, let tagged = tagFilterID(response, owner: answeredBy) {
             return .answered(tagged, upstream: upstream, attempts: attempts)
         }
-        if request.method == "eth_blockNumber", let consistent = consistentBlockNumber(response, upstream: upstream) {
+        if request.method == "eth_blockNumber", let consistent = consistentBlockNumber(response, from: answeredBy) {
             return .answered(consistent, upstream: upstream, attempts: attempts)
         }
         return outcome
@@ -56,9 +56,10 @@ extension NetworkRouter {
 
     /// Tries `candidates` in order within the deadline and `max_attempts`, retrying where the
     /// method class allows and hedging slow reads; no upstream is tried twice unless all were.
+    /// Also returns the upstream that answered, for what the caller does with the answer.
     func attempt(
         _ request: JSONRPCRequest, on candidates: [UpstreamHandle], methodClass: MethodClass, requirement: BlockRequirement
-    ) async -> ForwardOutcome {
+    ) async -> (outcome: ForwardOutcome, answeredBy: UpstreamHandle?) {
         let policy = config.request
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: policy.deadline)
@@ -120,7 +121,7 @@ extension NetworkRouter {
             }
 
             guard let first = launch() else {
-                return .unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0)
+                return (.unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0), nil)
             }
             armTimer(after: first)
             while running > 0, let result = await group.next() {
@@ -130,7 +131,7 @@ extension NetworkRouter {
                     if clock.now >= deadline {
                         group.cancelAll()
                         let detail = lastFailure.map { ": \($0)" } ?? ""
-                        return .unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts)
+                        return (.unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts), nil)
                     }
                     let hedge = launch()
                     if let hedge {
@@ -142,10 +143,10 @@ extension NetworkRouter {
                     armTimer(after: hedge)
                 case .answer(let response, let handle):
                     group.cancelAll()
-                    return .answered(response, upstream: handle.name, attempts: attempts)
+                    return (.answered(response, upstream: handle.name, attempts: attempts), handle)
                 case .delivered(let handle):
                     group.cancelAll()
-                    return .delivered(upstream: handle.name, attempts: attempts)
+                    return (.delivered(upstream: handle.name, attempts: attempts), handle)
                 case .nodeError(let response, let handle, let reason):
                     running -= 1
                     lastNodeError = (response, handle)
@@ -162,22 +163,21 @@ extension NetworkRouter {
                         metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(handle.name)", "reason": "\(failure.message)"])
                     if failure.mayHaveReachedNode && !methodClass.retriesAfterDelivery() {
                         group.cancelAll()
-                        return .unavailable(
-                            reason: "\(request.method) may have reached \(handle.name), which failed (\(failure.message)); not sent again",
-                            attempts: attempts)
+                        let reason = "\(request.method) may have reached \(handle.name), which failed (\(failure.message)); not sent again"
+                        return (.unavailable(reason: reason, attempts: attempts), nil)
                     }
                     if running == 0, let retry = launch() { armTimer(after: retry) }
                 }
             }
             group.cancelAll()
             if let (response, handle) = lastNodeError {
-                return .answered(response, upstream: handle.name, attempts: attempts)
+                return (.answered(response, upstream: handle.name, attempts: attempts), handle)
             }
             let detail = lastFailure.map { ": \($0)" } ?? ""
             if clock.now >= deadline {
-                return .unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts)
+                return (.unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts), nil)
             }
-            return .unavailable(reason: "every upstream of network \(name) failed\(detail)", attempts: attempts)
+            return (.unavailable(reason: "every upstream of network \(name) failed\(detail)", attempts: attempts), nil)
         }
     }
 

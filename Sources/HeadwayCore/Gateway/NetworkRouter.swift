@@ -164,13 +164,8 @@ public final class NetworkRouter: Sendable {
 
     /// Records a head an upstream reported in an answer.
     func observe(head: UInt64, from handle: UpstreamHandle) {
-        handle.observe(head: head)
-        var current = observedHead.load(ordering: .relaxed)
-        while head > current {
-            let (exchanged, original) = observedHead.compareExchange(expected: current, desired: head, ordering: .relaxed)
-            if exchanged { return }
-            current = original
-        }
+        handle.headBlock.raise(to: head)
+        observedHead.raise(to: head)
     }
 
     /// Everything the admin API and the status page show, in registration order.

@@ -6,9 +6,9 @@ import JSONRPC
 /// network more than `max_lag` below it (a reorg deeper than any lag, a chain reset) does the
 /// gateway follow the chain down (see ``NetworkRouter/apply(_:at:)``).
 extension NetworkRouter {
-    func consistentBlockNumber(_ response: JSONRPCResponse, upstream: String) -> JSONRPCResponse? {
+    func consistentBlockNumber(_ response: JSONRPCResponse, from handle: UpstreamHandle) -> JSONRPCResponse? {
         guard let text = response.resultString, let number = Hex.uint64(text) else { return nil }
-        if let handle = handleNamed(upstream) { observe(head: number, from: handle) }
+        observe(head: number, from: handle)
         let known = observedHead.load(ordering: .relaxed)
         guard number < known else { return nil }
         return JSONRPCResponse.result(#""\#(Hex.quantity(known))""#, replacing: response)

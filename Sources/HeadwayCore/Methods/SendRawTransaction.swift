@@ -17,15 +17,14 @@ extension NetworkRouter {
             guard case .string(let raw) = value, let bytes = Hex.bytes(raw) else { return nil }
             return Keccak256.hex(bytes)
         }
-        let outcome = await attempt(request, on: candidates, methodClass: .rawTransaction, requirement: .none)
-        guard case .answered(let response, let upstream, let attempts) = outcome, let error = response.error, let hash,
+        let (outcome, answeredBy) = await attempt(request, on: candidates, methodClass: .rawTransaction, requirement: .none)
+        guard case .answered(let response, let upstream, let attempts) = outcome, let answeredBy, let error = response.error, let hash,
             Self.mayBeKnown(error)
         else {
             return outcome
         }
         // Verify on the upstream that answered, then on the others.
-        var order = candidates.filter { $0.name == upstream }
-        order += candidates.filter { $0.name != upstream }
+        let order = [answeredBy] + candidates.filter { $0 !== answeredBy }
         for handle in order.prefix(3) where await isKnown(hash, on: handle) {
             logger.debug(
                 "raw transaction already known; answering with its hash",

@@ -7,11 +7,9 @@ import NIOCore
 /// the node's own id. Stateless: it survives restarts and works on every gateway instance.
 extension NetworkRouter {
     /// The creation answer with the tagged filter id.
-    func tagFilterID(_ response: JSONRPCResponse, upstream: String) -> JSONRPCResponse? {
-        guard let id = response.resultString, id.hasPrefix("0x"), let handle = handleNamed(upstream) else {
-            return nil
-        }
-        return JSONRPCResponse.result(#""0x\#(handle.filterTag)\#(id.dropFirst(2))""#, replacing: response)
+    func tagFilterID(_ response: JSONRPCResponse, owner: UpstreamHandle) -> JSONRPCResponse? {
+        guard let id = response.resultString, id.hasPrefix("0x") else { return nil }
+        return JSONRPCResponse.result(#""0x\#(owner.filterTag)\#(id.dropFirst(2))""#, replacing: response)
     }
 
     /// Sends a filter call to the upstream that created the filter, and only there.
@@ -43,17 +41,5 @@ extension NetworkRouter {
 
     static func filterNotFound(_ request: JSONRPCRequest) -> JSONRPCResponse {
         JSONRPCResponse(scanning: JSONRPCError(code: -32000, message: "filter not found").response(id: request.id ?? .null))!
-    }
-
-    func handleNamed(_ name: String) -> UpstreamHandle? {
-        state.withLock { $0.handles[name] }
-    }
-}
-
-extension JSONRPCResponse {
-    /// A response with the same id as `original` and `result` (raw JSON) as its result.
-    static func result(_ result: String, replacing original: JSONRPCResponse) -> JSONRPCResponse? {
-        let id = original.id?.description ?? "null"
-        return JSONRPCResponse(scanning: ByteBuffer(string: #"{"jsonrpc":"2.0","id":\#(id),"result":\#(result)}"#))
     }
 }

@@ -11,20 +11,12 @@ public struct RoutingTable: Sendable {
 
     public init() {}
 
-    /// The order in which to try upstreams for one request: healthy primaries (those whose latest
-    /// client request failed last, then least outstanding requests, then lowest recent latency),
-    /// then healthy fallbacks in the same order, then the last resort.
-    public func candidates() -> [UpstreamHandle] {
-        var order = Self.ranked(primaries)
-        order.reserveCapacity(primaries.count + fallbacks.count + lastResort.count)
-        order += Self.ranked(fallbacks)
-        order += lastResort
-        return order
-    }
-
     /// Whether a request could be served by an own node right now.
     public var fallbackActive: Bool { primaries.isEmpty }
 
+    /// Best first: those whose latest client request failed last, then least outstanding
+    /// requests, then lowest recent latency. The order of a request's candidates is
+    /// `NetworkRouter.candidates(for:)`.
     static func ranked(_ handles: [UpstreamHandle]) -> [UpstreamHandle] {
         if handles.count <= 1 { return handles }
         return handles.map { (handle: $0, suspect: $0.isSuspect ? 1 : 0, outstanding: $0.outstanding, latency: $0.recentLatency) }

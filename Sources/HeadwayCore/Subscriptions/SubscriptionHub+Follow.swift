@@ -56,12 +56,7 @@ extension SubscriptionHub {
             return true
         }
         guard proceed else { return false }
-        publish({ $0 == .newHeads }) { Self.notification($0, header) }
-        for (key, entries) in logs {
-            for entry in entries {
-                publish({ $0 == .logs(filterKey: key) }) { Self.notification($0, entry) }
-            }
-        }
+        publish([(.newHeads, [header])] + logs.map { (.logs(filterKey: $0.key), $0.value) })
         return true
     }
 
@@ -85,9 +80,7 @@ extension SubscriptionHub {
             state.withLock { if $0.pendingFilter == filter { $0.pendingFilter = nil } }
             return
         }
-        for hash in hashes {
-            publish({ $0 == .newPendingTransactions }) { Self.notification($0, hash) }
-        }
+        publish([(.newPendingTransactions, hashes)])
     }
 
     /// Sends a request through the network's routing (retries, hedging, consistency); the raw

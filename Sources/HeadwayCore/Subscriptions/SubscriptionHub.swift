@@ -209,17 +209,21 @@ public final class SubscriptionHub: Service, Sendable {
         if pending { await pollPendingTransactions() }
     }
 
-    /// Delivers `message` to the subscriptions `matching`; sinks whose buffer is full lose their
-    /// subscriptions (their connection closes itself).
-    func publish(_ matching: (Kind) -> Bool, _ message: (String) -> ByteBuffer) {
-        let targets = state.withLock { state in
-            state.subscriptions.filter { matching($0.value.kind) }.map { ($0.key, $0.value.sink) }
+    /// Delivers each batch's results, in order, to the subscriptions of its kind, from one
+    /// snapshot of the subscriptions; sinks whose buffer is full lose their subscriptions (their
+    /// connection closes itself).
+    func publish(_ batches: [(kind: Kind, results: [ByteBuffer])]) {
+        let targets = state.withLock { state in state.subscriptions.map { (id: $0.key, kind: $0.value.kind, sink: $0.value.sink) } }
+        var overflowed: [ObjectIdentifier: any SubscriptionSink] = [:]
+        for batch in batches where !batch.results.isEmpty {
+            for target in targets where target.kind == batch.kind && overflowed[ObjectIdentifier(target.sink)] == nil {
+                for result in batch.results where !target.sink.deliver(Self.notification(target.id, result)) {
+                    overflowed[ObjectIdentifier(target.sink)] = target.sink
+                    break
+                }
+            }
         }
-        var overflowed: [any SubscriptionSink] = []
-        for (id, sink) in targets where !sink.deliver(message(id)) {
-            overflowed.append(sink)
-        }
-        for sink in overflowed { drop(sink) }
+        for sink in overflowed.values { drop(sink) }
     }
 
     /// `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":ID,"result":RESULT}}`

@@ -63,16 +63,6 @@ public final class UpstreamHandle: Sendable {
         }
     }
 
-    /// Raises the known head to `head` (an `eth_blockNumber` answer).
-    func observe(head: UInt64) {
-        var current = headBlock.load(ordering: .relaxed)
-        while head > current {
-            let (exchanged, original) = headBlock.compareExchange(expected: current, desired: head, ordering: .relaxed)
-            if exchanged { return }
-            current = original
-        }
-    }
-
     /// Sets the head a health round reported (it may go down after a reorg).
     func setHead(_ head: UInt64) {
         headBlock.store(head, ordering: .relaxed)
@@ -120,9 +110,7 @@ public enum PushFeedState: String, Sendable {
 }
 
 extension UpstreamHandle {
-    public var pushFeedState: PushFeedState {
-        get { pushFeed.withLock { $0 } }
-    }
+    public var pushFeedState: PushFeedState { pushFeed.withLock { $0 } }
 
     public func setPushFeedState(_ state: PushFeedState) {
         pushFeed.withLock { $0 = state }

@@ -43,7 +43,7 @@ import Testing
         let slow = Slow("slow", delay: .seconds(3))
         let router = await network(slow, ScriptedTransport.node("fast"))
         // The slow one goes first (registration order, nothing known yet).
-        #expect(router.routingTable.candidates()[0].name == "slow")
+        #expect(router.candidates(for: .none)[0].name == "slow")
         let clock = ContinuousClock()
         let started = clock.now
         let outcome = await router.forward(RouterFixture.request("eth_getBalance"))

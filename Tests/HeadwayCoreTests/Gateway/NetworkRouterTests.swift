@@ -126,7 +126,7 @@ import Testing
         router.add(UpstreamDefinition(name: "b", network: "main", url: "http://b"), transport: b)
         let monitor = HealthMonitor(router: router, clock: ContinuousClock())
         await monitor.runRound()
-        let first = router.routingTable.candidates()[0]
+        let first = router.candidates(for: .none)[0]
         let (failing, other) = first.name == "a" ? (a, b) : (b, a)
         failing.set { _, _ throws(UpstreamFailure) in throw UpstreamFailure(.connect, "refused") }
         let body = JSONRPCRequest(id: 1, method: "eth_getBalance")

@@ -17,7 +17,7 @@ import Testing
 
     /// Makes `first` the upstream tried first (both are alike: the router picks by order).
     func firstAndOther(_ router: NetworkRouter) -> (ScriptedTransport, ScriptedTransport, String) {
-        let first = router.routingTable.candidates()[0].name
+        let first = router.candidates(for: .none)[0].name
         return first == "a" ? (a, b, "b") : (b, a, "a")
     }
 

@@ -51,7 +51,7 @@ import Testing
         let a = ScriptedTransport.node("a")
         let b = ScriptedTransport.node("b")
         let router = await RouterFixture.network([("a", .primary, a), ("b", .primary, b)])
-        let first = router.routingTable.candidates()[0].name
+        let first = router.candidates(for: .none)[0].name
         let (failing, other) = first == "a" ? (a, b) : (b, a)
         failing.set { method, body throws(UpstreamFailure) in
             guard method != "eth_sendRawTransaction" else { throw UpstreamFailure(.connectionClosed, "reset") }
