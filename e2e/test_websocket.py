@@ -50,7 +50,10 @@ def test_calls_and_a_batch_over_websocket(gateway, devnet):
             subscription = json.loads(await ws.recv())["result"]
             head = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
             assert head["method"] == "eth_subscription" and head["params"]["subscription"] == subscription
-            assert head["params"]["result"] == {k: v for k, v in rpc(devnet.nodes["node-a"].url, "eth_getBlockByNumber", [head["params"]["result"]["number"], False])["result"].items()
+            # node-a may be a few milliseconds behind the node that served the header.
+            number = head["params"]["result"]["number"]
+            block = await asyncio.to_thread(wait_for_block, devnet.nodes["node-a"].url, number)
+            assert head["params"]["result"] == {k: v for k, v in block.items()
                                                 if k not in ("transactions", "uncles", "size", "totalDifficulty", "withdrawals")}
             for expected in (True, False):
                 await ws.send(json.dumps({"jsonrpc": "2.0", "id": 7, "method": "eth_unsubscribe", "params": [subscription]}))
@@ -59,6 +62,12 @@ def test_calls_and_a_batch_over_websocket(gateway, devnet):
                 assert answer["result"] is expected
 
     asyncio.run(run())
+
+
+def wait_for_block(url, number):
+    """The block from a node, once it has it."""
+    wait_until(lambda: rpc(url, "eth_getBlockByNumber", [number, False])["result"] is not None, timeout=10, what=f"block {number}")
+    return rpc(url, "eth_getBlockByNumber", [number, False])["result"]
 
 
 def emit_events(devnet, contract, stop, sent):
