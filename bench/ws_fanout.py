@@ -5,6 +5,7 @@ all clients connected. Release build; one fake node (in the wsbench process) beh
 import argparse
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -28,10 +29,10 @@ def rss_mb(pid):
 
 
 def cpu_seconds(pid):
-    """User + system CPU time of a process so far."""
+    """User and system CPU time of a process so far."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -40,6 +41,8 @@ def main():
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--poll", default="20ms", help="networks.NAME.subscriptions.poll_interval")
+    parser.add_argument("--perf", metavar="DIR", help="record CPU profiles of the rounds phase (perf record -g) "
+                        "into DIR/headway.data and DIR/wsbench.data")
     args = parser.parse_args()
 
     # Each process holds one descriptor per client: raise the soft limit to the hard one.
@@ -88,22 +91,34 @@ networks:
         bench.stdin.flush()
         lines = []
         cpu_start = None
+        profilers = []
         for line in bench.stdout:
             line = line.rstrip("\n")
             if line == "DONE":
                 break
             if "clients subscribed" in line:
                 cpu_start = (cpu_seconds(headway.pid), cpu_seconds(bench.pid))
+                if args.perf:
+                    os.makedirs(args.perf, exist_ok=True)
+                    profilers = [subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-g", "-p", str(pid),
+                                                   "-o", os.path.join(args.perf, f"{name}.data")],
+                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 for name, pid in (("headway", headway.pid), ("wsbench", bench.pid))]
             lines.append(line)
         cpu_end = (cpu_seconds(headway.pid), cpu_seconds(bench.pid))
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait()
         rss = rss_mb(headway.pid)
         print(f"WebSocket fan-out: {args.clients} clients subscribed to newHeads through Headway "
               f"(release build, poll_interval {args.poll}, machine: {os.cpu_count()} cores)")
         print("\n".join(lines))
         if cpu_start:
-            per_block = [(end - start) / args.rounds * 1000 for start, end in zip(cpu_start, cpu_end)]
-            print(f"CPU per block fanned out (rounds phase, incl. 300 ms pauses): Headway {per_block[0]:.0f} ms, "
-                  f"the clients (wsbench) {per_block[1]:.0f} ms")
+            per_block = [[(end[i] - start[i]) / args.rounds * 1000 for i in (0, 1)]
+                         for start, end in zip(cpu_start, cpu_end)]
+            print("CPU per block fanned out (rounds phase, incl. the pauses between blocks): "
+                  + ", ".join(f"{name} {user + system:.0f} ms ({user:.0f} user, {system:.0f} system)"
+                              for name, (user, system) in zip(("Headway", "the clients (wsbench)"), per_block)))
         print(f"Headway resident memory: {rss:.0f} MB with the clients connected ({rss_idle:.0f} MB before they connected)")
     finally:
         bench.stdin.close()

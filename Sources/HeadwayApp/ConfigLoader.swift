@@ -94,7 +94,7 @@ public enum ConfigLoader {
 
     static func readWebSocket(_ node: Node, into ws: inout WebSocketConfig, _ reader: inout ConfigReader) {
         let allowed: Set<String> = [
-            "max_connections", "max_subscriptions", "max_message_bytes", "idle_timeout", "send_buffer", "socket_send_buffer",
+            "max_connections", "max_subscriptions", "max_message_bytes", "idle_timeout", "send_buffer_bytes", "socket_send_buffer",
         ]
         for (key, value) in reader.members(node, at: "server.ws", allowed: allowed) {
             let path = "server.ws.\(key)"
@@ -103,7 +103,8 @@ public enum ConfigLoader {
             case "max_subscriptions": ws.maxSubscriptions = reader.integer(value, at: path, range: 0...100_000) ?? ws.maxSubscriptions
             case "max_message_bytes": ws.maxMessageBytes = reader.integer(value, at: path, range: 1024...1 << 30) ?? ws.maxMessageBytes
             case "idle_timeout": ws.idleTimeout = reader.duration(value, at: path) ?? ws.idleTimeout
-            case "send_buffer": ws.sendBuffer = reader.integer(value, at: path, range: 1...1_000_000) ?? ws.sendBuffer
+            case "send_buffer_bytes":
+                ws.sendBufferBytes = reader.integer(value, at: path, range: 4096...1 << 30) ?? ws.sendBufferBytes
             case "socket_send_buffer":
                 ws.socketSendBuffer = reader.integer(value, at: path, range: 4096...1 << 30) ?? ws.socketSendBuffer
             default: break

@@ -1,13 +1,14 @@
 import NIOCore
-import NIOWebSocket
 import Synchronization
 
-/// The outgoing WebSocket messages for the connections of one event loop, coalesced: messages
-/// queued from any thread are written by one task on the loop, with one flush per connection, so
-/// a block fanned out to 10,000 clients costs a hop per event loop rather than one per client.
+/// The outgoing WebSocket frames for the connections of one event loop, coalesced: frames queued
+/// from any thread are written by one task on the loop, with one flush per connection, so a
+/// block fanned out to 10,000 clients costs a hop per event loop rather than one per client.
+/// After its flush, a connection that still has more than `send_buffer_bytes` the kernel would
+/// not take (the channel is not writable) is ended as too slow.
 final class EventLoopWriteQueue: Sendable {
     struct Pending {
-        var messages: [(connection: WebSocketConnection, message: ByteBuffer)] = []
+        var frames: [(connection: WebSocketConnection, frame: ByteBuffer)] = []
         var scheduled = false
     }
 
@@ -18,10 +19,10 @@ final class EventLoopWriteQueue: Sendable {
         self.loop = loop
     }
 
-    /// Queues `message` for `connection` (whose channel is on this loop).
-    func enqueue(_ message: ByteBuffer, for connection: WebSocketConnection) {
+    /// Queues `frame` for `connection` (whose channel is on this loop).
+    func enqueue(_ frame: ByteBuffer, for connection: WebSocketConnection) {
         let schedule = pending.withLock { pending in
-            pending.messages.append((connection, message))
+            pending.frames.append((connection, frame))
             defer { pending.scheduled = true }
             return !pending.scheduled
         }
@@ -30,21 +31,21 @@ final class EventLoopWriteQueue: Sendable {
 
     /// On the loop: writes everything queued, then flushes each connection once.
     func drain() {
-        let messages = pending.withLock { pending in
+        let frames = pending.withLock { pending in
             defer {
-                pending.messages.removeAll(keepingCapacity: true)
+                pending.frames.removeAll(keepingCapacity: true)
                 pending.scheduled = false
             }
-            return pending.messages
+            return pending.frames
         }
-        var flush: [ObjectIdentifier: any Channel] = [:]
-        for (connection, message) in messages {
-            let promise = loop.makePromise(of: Void.self)
-            promise.futureResult.whenComplete { _ in connection.written() }
-            connection.channel.write(WebSocketFrame(fin: true, opcode: .text, data: message), promise: promise)
-            flush[ObjectIdentifier(connection)] = connection.channel
+        var written: [WebSocketConnection] = []
+        for (connection, frame) in frames where !connection.hasEnded {
+            if connection.writer.value.write(frame) { written.append(connection) }
         }
-        for channel in flush.values { channel.flush() }
+        for connection in written {
+            connection.writer.value.flush()
+            if !connection.channel.isWritable { connection.end(.overflow) }
+        }
     }
 }
 

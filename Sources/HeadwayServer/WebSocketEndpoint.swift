@@ -45,6 +45,7 @@ public struct WebSocketEndpoint: Sendable {
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
             ws: WebSocketServerConfiguration(maxFrameSize: limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
         let socketSendBuffer = limits.socketSendBuffer
+        let sendBufferBytes = limits.sendBufferBytes
         return .http1WebSocketUpgrade(configuration: configuration) { request, channel, _ in
             // At the limit, or for an unknown network, the request is not upgraded: the HTTP
             // routes answer it (503 or 404, see RPCRoutes).
@@ -52,8 +53,11 @@ public struct WebSocketEndpoint: Sendable {
                 return .dontUpgrade
             }
             // A fixed kernel send buffer: bounded memory per connection, and a client that stops
-            // reading is noticed after send_buffer messages, not after megabytes of autotuning.
+            // reading is noticed after send_buffer_bytes more, not after megabytes of autotuning.
             try await channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(socketSendBuffer)).get()
+            try await channel.setOption(
+                ChannelOptions.writeBufferWaterMark, value: .init(low: sendBufferBytes / 2, high: sendBufferBytes)
+            ).get()
             return .upgrade([:]) { inbound, outbound, context in
                 try await serve(network: network, channel: channel, inbound: inbound, outbound: outbound, logger: context.logger)
             }
@@ -72,8 +76,13 @@ public struct WebSocketEndpoint: Sendable {
     func serve(
         network: NetworkRouter, channel: any Channel, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger
     ) async throws {
+        let writer = try await channel.eventLoop.submit {
+            let writer = WebSocketFrameWriter()
+            try channel.pipeline.syncOperations.addHandler(writer, position: .first)
+            return NIOLoopBound(writer, eventLoop: channel.eventLoop)
+        }.get()
         let connection = WebSocketConnection(
-            channel: channel, writeQueue: writeQueues.queue(for: channel.eventLoop), sendBuffer: limits.sendBuffer,
+            channel: channel, writer: writer, writeQueue: writeQueues.queue(for: channel.eventLoop),
             maxSubscriptions: limits.maxSubscriptions)
         connections.add(connection)
         defer { connections.remove(connection) }
@@ -92,14 +101,19 @@ public struct WebSocketEndpoint: Sendable {
                 // Until the connection ends (the client left, was too slow, was idle, or the
                 // server shuts down); then the close frame.
                 await connection.waitForEnd()
-                try await sendClose(connection, to: outbound)
+                group.addTask {
+                    try? await sendClose(connection, to: outbound)
+                    return .closeSent
+                }
                 // The client answers a close frame with its own, which ends the reader; one that
-                // does not gets the close handshake's time, then the connection is dropped.
+                // does not (or does not even read it) gets the close handshake's time, then the
+                // connection is dropped.
                 group.addTask {
                     try? await Task.sleep(for: closeTimeout)
                     return .timer
                 }
-                _ = try await group.next()
+                while let finished = try await group.next(), finished == .closeSent {}
+                try? await channel.close()
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -110,6 +124,7 @@ public struct WebSocketEndpoint: Sendable {
     /// The tasks of a connection.
     enum Finished: Sendable {
         case reader
+        case closeSent
         case timer
     }
 

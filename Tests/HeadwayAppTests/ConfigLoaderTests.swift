@@ -65,7 +65,7 @@ import Testing
         let yaml = """
             server:
               drain_timeout: 30s
-              ws: { max_connections: 50, max_subscriptions: 3, max_message_bytes: 65536, idle_timeout: 1m, send_buffer: 16 }
+              ws: { max_connections: 50, max_subscriptions: 3, max_message_bytes: 65536, idle_timeout: 1m, send_buffer_bytes: 65536 }
             networks:
               dev:
                 chain_id: 1
@@ -97,7 +97,7 @@ import Testing
         #expect(config.server.ws.maxSubscriptions == 3)
         #expect(config.server.ws.maxMessageBytes == 65536)
         #expect(config.server.ws.idleTimeout == .seconds(60))
-        #expect(config.server.ws.sendBuffer == 16)
+        #expect(config.server.ws.sendBufferBytes == 65536)
         #expect(config.networks[0].subscriptions.pollInterval == .milliseconds(250))
         #expect(config.networks[0].subscriptions.maxBlocksPerPoll == 16)
         let defaults = try ConfigLoader.parse("networks:\n  dev:\n    chain_id: 1\n").config
@@ -134,7 +134,7 @@ import Testing
         ("networks:\n  dev:\n    chain_id: 1\n    request:\n      breaker: { failure_rate: 2 }\n", "networks.dev.request.breaker.failure_rate", 5, "at most 1"),
         ("networks:\n  dev:\n    chain_id: 1\n    request:\n      retry_on: { codes: [x] }\n", "networks.dev.request.retry_on.codes[0]", 5, "integer"),
         ("server:\n  drain_timeout: soon\nnetworks:\n  dev:\n    chain_id: 1\n", "server.drain_timeout", 2, "duration"),
-        ("server:\n  ws: { send_buffer: 0 }\nnetworks:\n  dev:\n    chain_id: 1\n", "server.ws.send_buffer", 2, "between"),
+        ("server:\n  ws: { send_buffer_bytes: 0 }\nnetworks:\n  dev:\n    chain_id: 1\n", "server.ws.send_buffer_bytes", 2, "between"),
         ("networks:\n  dev:\n    chain_id: 1\n    subscriptions: { poll: 1s }\n", "networks.dev.subscriptions.poll", 4, "unknown key"),
     ])
     func problemsNameTheKeyAndLine(yaml: String, key: String, line: Int, message: String) {

@@ -51,7 +51,7 @@ import Testing
 
     @Test func aClientThatStopsReadingIsDisconnectedAtItsBufferLimit() async throws {
         let (gateway, _) = try await gateway {
-            $0.sendBuffer = 8
+            $0.sendBufferBytes = 65536
             $0.socketSendBuffer = 16384
         }
         defer { Task { await gateway.stop() } }

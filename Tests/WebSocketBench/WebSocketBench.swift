@@ -1,10 +1,7 @@
 import Foundation
-import HeadwayCore
 import HeadwayTesting
-import HummingbirdWSClient
-import Logging
 import NIOCore
-import Synchronization
+import NIOPosix
 
 /// `wsbench NODE_PORT WS_URL CLIENTS ROUNDS`: the WebSocket fan-out benchmark (see bench/).
 ///
@@ -17,136 +14,99 @@ import Synchronization
 /// keeps the clients connected until its standard input closes.
 @main
 struct WebSocketBench {
-    /// Arrival times by block number.
-    final class Arrivals: Sendable {
-        let times = Mutex<[UInt64: [ContinuousClock.Instant]]>([:])
-        let subscribed = Atomic<Int>(0)
-        let failed = Atomic<Int>(0)
-
-        func record(_ number: UInt64) {
-            let now = ContinuousClock.now
-            times.withLock { $0[number, default: []].append(now) }
-        }
-
-        func count(_ number: UInt64) -> Int { times.withLock { $0[number]?.count ?? 0 } }
-    }
-
     static func main() async throws {
         let arguments = CommandLine.arguments
-        guard arguments.count == 5, let nodePort = Int(arguments[1]), let clients = Int(arguments[3]), let rounds = Int(arguments[4]) else {
-            FileHandle.standardError.write(Data("usage: wsbench NODE_PORT WS_URL CLIENTS ROUNDS\n".utf8))
+        guard arguments.count == 5, let nodePort = Int(arguments[1]), let target = Target(arguments[2]), let clients = Int(arguments[3]),
+            let rounds = Int(arguments[4])
+        else {
+            FileHandle.standardError.write(Data("usage: wsbench NODE_PORT ws://HOST:PORT[/PATH] CLIENTS ROUNDS\n".utf8))
             exit(2)
         }
-        let url = arguments[2]
         let node = try await FakeNode.start(name: "bench", head: 1000, port: nodePort)
         say("node listening on \(node.url)")
-        let logger: Logger = {
-            var logger = Logger(label: "wsbench")
-            logger.logLevel = .critical
-            return logger
-        }()
-        let arrivals = Arrivals()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        var arrivals: [ObjectIdentifier: Arrivals] = [:]
+        for loop in group.makeIterator() { arrivals[ObjectIdentifier(loop)] = Arrivals() }
+        let counters = Counters()
         // The script says when Headway is up.
         _ = readLine()
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // Clients connect in waves so that the listener's backlog is never overrun.
-            for index in 0..<clients {
-                if index % 250 == 0, index > 0 {
-                    while arrivals.subscribed.load(ordering: .relaxed) + arrivals.failed.load(ordering: .relaxed) < index {
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
+        // Clients connect in waves so that the listener's backlog is never overrun.
+        for index in 0..<clients {
+            if index % 250 == 0, index > 0 {
+                while counters.subscribed.load(ordering: .relaxed) + counters.failed.load(ordering: .relaxed) < index {
+                    try await Task.sleep(for: .milliseconds(20))
                 }
-                group.addTask { [logger] in await client(url: url, arrivals: arrivals, logger: logger) }
             }
-            let clock = ContinuousClock()
-            let deadline = clock.now.advanced(by: .seconds(120))
-            while arrivals.subscribed.load(ordering: .relaxed) + arrivals.failed.load(ordering: .relaxed) < clients, clock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            let subscribed = arrivals.subscribed.load(ordering: .relaxed)
-            say("\(subscribed) of \(clients) clients subscribed (\(arrivals.failed.load(ordering: .relaxed)) failed)")
-            try await Task.sleep(for: .seconds(1))
-
-            var fromServed: [Double] = []
-            var fromRaised: [Double] = []
-            var incomplete = 0
-            for _ in 0..<rounds {
-                let number = node.snapshot.head + 1
-                let raised = clock.now
-                node.update { $0.head = number }
-                let roundDeadline = clock.now.advanced(by: .seconds(10))
-                while arrivals.count(number) < subscribed, clock.now < roundDeadline {
-                    try await Task.sleep(for: .milliseconds(2))
-                }
-                let times = arrivals.times.withLock { $0[number] ?? [] }
-                if times.count < subscribed { incomplete += 1 }
-                let served = node.snapshot.blockServedAt[number] ?? raised
-                fromServed += times.map { milliseconds(served.duration(to: $0)) }
-                fromRaised += times.map { milliseconds(raised.duration(to: $0)) }
-                try await Task.sleep(for: .milliseconds(300))
-            }
-            say("")
-            say("| delay to each subscribed client | p50 ms | p99 ms | max ms |")
-            say("| --- | ---: | ---: | ---: |")
-            say("| from Headway receiving the head | \(format(fromServed, 0.5)) | \(format(fromServed, 0.99)) | \(format(fromServed, 1)) |")
-            say("| from the node's head moving (includes the poll) | \(format(fromRaised, 0.5)) | \(format(fromRaised, 0.99)) | \(format(fromRaised, 1)) |")
-            say("")
-            say("\(rounds) blocks x \(subscribed) clients; rounds where a client missed the block: \(incomplete)")
-            say("DONE")
-            // Hold the connections while the script reads Headway's memory; stop when stdin closes.
-            while readLine() != nil {}
-            exit(0)
+            Subscriber.connect(group: group, host: target.host, port: target.port, path: target.path, arrivals: arrivals, counters: counters)
         }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(120))
+        while counters.subscribed.load(ordering: .relaxed) + counters.failed.load(ordering: .relaxed) < clients, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let subscribed = counters.subscribed.load(ordering: .relaxed)
+        say("\(subscribed) of \(clients) clients subscribed (\(counters.failed.load(ordering: .relaxed)) failed)")
+        try await Task.sleep(for: .seconds(1))
+
+        var blocks: [(number: UInt64, raised: ContinuousClock.Instant)] = []
+        var incomplete = 0
+        for round in 0..<rounds {
+            let number = node.snapshot.head + 1
+            blocks.append((number, clock.now))
+            node.update { $0.head = number }
+            let roundDeadline = clock.now.advanced(by: .seconds(10))
+            while counters.received.load(ordering: .relaxed) < subscribed * (round + 1), clock.now < roundDeadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            if counters.received.load(ordering: .relaxed) < subscribed * (round + 1) { incomplete += 1 }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+
+        // Every client's arrivals, from its event loop.
+        var times: [UInt64: [ContinuousClock.Instant]] = [:]
+        for loop in group.makeIterator() {
+            let recorded = arrivals[ObjectIdentifier(loop)]!
+            for arrival in try await loop.submit({ recorded.times }).get() { times[arrival.number, default: []].append(arrival.at) }
+        }
+        var fromServed: [Double] = []
+        var fromRaised: [Double] = []
+        var lastFromServed: [Double] = []
+        for block in blocks {
+            let received = times[block.number] ?? []
+            let served = node.snapshot.blockServedAt[block.number] ?? block.raised
+            fromServed += received.map { milliseconds(served.duration(to: $0)) }
+            fromRaised += received.map { milliseconds(block.raised.duration(to: $0)) }
+            if let last = received.max() { lastFromServed.append(milliseconds(served.duration(to: last))) }
+        }
+        say("")
+        say("| delay | p50 ms | p99 ms | max ms |")
+        say("| --- | ---: | ---: | ---: |")
+        say(row("Headway has the head → each client has it", fromServed))
+        say(row("Headway has the head → the last client has it (per block)", lastFromServed))
+        say(row("the node's head moved → each client has it (adds the poll)", fromRaised))
+        say("")
+        say("\(rounds) blocks x \(subscribed) clients; rounds where a client missed the block: \(incomplete)")
+        say("DONE")
+        // Hold the connections while the script reads Headway's memory; stop when stdin closes.
+        while readLine() != nil {}
+        exit(0)
     }
 
-    static func client(url: String, arrivals: Arrivals, logger: Logger) async {
-        do {
-            try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 1 << 20), logger: logger) { inbound, outbound, _ in
-                try await outbound.write(.text(#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#))
-                // Frames as bytes (Headway sends each message in one frame): the client's own
-                // cost per message is kept small, since it shares the machine with Headway.
-                for try await frame in inbound {
-                    if let number = blockNumber(in: frame.data) {
-                        arrivals.record(number)
-                    } else {
-                        arrivals.subscribed.add(1, ordering: .relaxed)
-                    }
-                }
-            }
-        } catch {
-            arrivals.failed.add(1, ordering: .relaxed)
-        }
-    }
+    /// `ws://HOST:PORT[/PATH]`.
+    struct Target {
+        var host: String
+        var port: Int
+        var path: String
 
-    static let numberKey = Array(#""number":"0x"#.utf8)
-
-    /// The hex number after `"number":"0x` in a notification, scanning the bytes.
-    static func blockNumber(in buffer: ByteBuffer) -> UInt64? {
-        buffer.withUnsafeReadableBytes { bytes -> UInt64? in
-            let key = numberKey
-            guard bytes.count > key.count else { return nil }
-            var index = 0
-            while index + key.count < bytes.count {
-                if bytes[index] == key[0] && bytes[index + 1] == key[1] && bytes[index + 2] == key[2] {
-                    var matches = true
-                    for offset in 3..<key.count where bytes[index + offset] != key[offset] {
-                        matches = false
-                        break
-                    }
-                    if matches {
-                        var value: UInt64 = 0
-                        var position = index + key.count
-                        while position < bytes.count, let digit = Hex.nibble(bytes[position]) {
-                            value = value << 4 | UInt64(digit)
-                            position += 1
-                        }
-                        return value
-                    }
-                }
-                index += 1
-            }
-            return nil
+        init?(_ url: String) {
+            guard url.hasPrefix("ws://") else { return nil }
+            let rest = url.dropFirst(5)
+            let authority = rest.prefix { $0 != "/" }
+            path = rest.dropFirst(authority.count).isEmpty ? "/" : String(rest.dropFirst(authority.count))
+            guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) else { return nil }
+            host = String(authority[..<colon])
+            self.port = port
         }
     }
 
@@ -157,6 +117,11 @@ struct WebSocketBench {
 
     static func milliseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    /// A table row: the label, then p50, p99 and max of `values`.
+    static func row(_ label: String, _ values: [Double]) -> String {
+        "| \(label) | \(format(values, 0.5)) | \(format(values, 0.99)) | \(format(values, 1)) |"
     }
 
     static func format(_ values: [Double], _ quantile: Double) -> String {

@@ -98,9 +98,10 @@ public struct WebSocketConfig: Sendable, Equatable {
     /// `idle_timeout` (duration, default 5m): a connection with no subscription that sends
     /// nothing for this long is closed (code 1000, "idle").
     public var idleTimeout: Duration = .seconds(300)
-    /// `send_buffer` (integer, default 1024): messages queued for a client that does not read;
-    /// past it the client is disconnected (code 1008, "send buffer full").
-    public var sendBuffer = 1024
+    /// `send_buffer_bytes` (integer, default 4194304): bytes of messages a connection may have
+    /// waiting that the kernel has not taken (its socket buffer is full: the client does not
+    /// read); past it the client is disconnected (code 1008, "send buffer full").
+    public var sendBufferBytes = 4_194_304
     /// `socket_send_buffer` (integer, default 262144): the kernel's send buffer for a WebSocket
     /// connection, in bytes (a fixed size bounds memory per connection).
     public var socketSendBuffer = 262_144

@@ -26,6 +26,18 @@ public enum Hex {
         return output
     }
 
+    /// Lowercase hex digits of `bytes`, two a byte, without a prefix.
+    public static func digits(_ bytes: some Sequence<UInt8>) -> String {
+        let alphabet = Array("0123456789abcdef".utf8)
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            utf8.append(alphabet[Int(byte >> 4)])
+            utf8.append(alphabet[Int(byte & 0xF)])
+        }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
     /// The value of one hex digit (either case); nil for any other byte.
     public static func nibble(_ byte: UInt8) -> UInt8? {
         switch byte {

@@ -27,7 +27,7 @@ public enum Keccak256 {
 
     /// The `0x`-prefixed lowercase hex of the hash.
     public static func hex(_ message: [UInt8]) -> String {
-        "0x" + hash(message).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        "0x" + Hex.digits(hash(message))
     }
 
     static let roundConstants: [UInt64] = [

@@ -12,17 +12,39 @@ import Synchronization
 /// Because the streams come from the gateway and not from one upstream's socket, an upstream
 /// that fails or falls behind costs a subscription nothing: the next block is fetched elsewhere
 /// and the client keeps its subscription id.
+///
+/// Subscription ids are unique on a connection, as a node's are, but not across connections: a
+/// connection's first subscription of a kind (and filter) gets the id every other connection
+/// gets for its first one of that kind, its second the id of everyone's second, and so on. The
+/// ids come from a keyed hash with a secret drawn at start, so they say nothing about other
+/// clients. A block's notification is then one message (and one WebSocket frame) shared by all
+/// the connections that follow it, not 10,000 copies.
 public final class SubscriptionHub: Service, Sendable {
     public enum Kind: Sendable, Equatable {
         case newHeads
         /// Logs matching a filter, keyed by its canonical text.
         case logs(filterKey: String)
         case newPendingTransactions
+
+        /// The kind and filter as text, for the ids.
+        var key: String {
+            switch self {
+            case .newHeads: "newHeads"
+            case .logs(let filterKey): "logs" + filterKey
+            case .newPendingTransactions: "newPendingTransactions"
+            }
+        }
     }
 
     struct Subscription: Sendable {
         var kind: Kind
         var sink: any SubscriptionSink
+    }
+
+    /// A subscription is known by its connection and its id.
+    struct SubscriptionKey: Hashable, Sendable {
+        var sink: ObjectIdentifier
+        var id: String
     }
 
     /// A log filter shared by the subscriptions with the same one.
@@ -33,7 +55,12 @@ public final class SubscriptionHub: Service, Sendable {
     }
 
     struct State: Sendable {
-        var subscriptions: [String: Subscription] = [:]
+        var subscriptions: [SubscriptionKey: Subscription] = [:]
+        /// The ids of each sink's subscriptions (a closing connection drops its own in O(own)).
+        var bySink: [ObjectIdentifier: Set<String>] = [:]
+        /// How many subscriptions follow heads (`newHeads` and `logs`) and pending transactions.
+        var headFollowers = 0
+        var pendingFollowers = 0
         var filters: [String: LogFilter] = [:]
         /// The last block whose header (and logs) went out; nil while nobody follows heads.
         var lastBlock: UInt64?
@@ -47,6 +74,11 @@ public final class SubscriptionHub: Service, Sendable {
     public let router: NetworkRouter
     let logger: Logger
     let state = Mutex(State())
+    /// The key of the subscription ids' hash.
+    let idSecret: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
 
     public init(router: NetworkRouter, logger: Logger = Logger(label: "headway")) {
         self.router = router
@@ -85,21 +117,26 @@ public final class SubscriptionHub: Service, Sendable {
         default:
             return .failure(JSONRPCError(code: -32602, message: "unsupported subscription type \(type.debugDescription)"))
         }
-        let id = Self.newID()
-        state.withLock { state in
-            state.subscriptions[id] = Subscription(kind: kind, sink: sink)
-            if case .logs(let key) = kind, let filter {
-                state.filters[key, default: filter].subscribers += 1
-            }
-        }
-        return .success(id)
+        return .success(
+            state.withLock { state in
+                // The connection's n-th subscription of this kind has everyone's n-th id.
+                let taken = state.bySink[ObjectIdentifier(sink)] ?? []
+                var ordinal = 0
+                var id = subscriptionID(kind, ordinal)
+                while taken.contains(id) {
+                    ordinal += 1
+                    id = subscriptionID(kind, ordinal)
+                }
+                state.add(id, Subscription(kind: kind, sink: sink), filter: filter)
+                return id
+            })
     }
 
     /// `eth_unsubscribe`: whether `id` was a subscription of this sink's (now gone).
     public func unsubscribe(_ id: String, sink: any SubscriptionSink) -> Bool {
         state.withLock { state in
-            guard let subscription = state.subscriptions[id], subscription.sink === sink else { return false }
-            state.remove(id)
+            guard state.subscriptions[SubscriptionKey(sink: ObjectIdentifier(sink), id: id)] != nil else { return false }
+            state.remove(id, of: ObjectIdentifier(sink))
             return true
         }
     }
@@ -107,7 +144,7 @@ public final class SubscriptionHub: Service, Sendable {
     /// Drops every subscription of a closed connection.
     public func drop(_ sink: any SubscriptionSink) {
         state.withLock { state in
-            for (id, subscription) in state.subscriptions where subscription.sink === sink { state.remove(id) }
+            for id in state.bySink[ObjectIdentifier(sink)] ?? [] { state.remove(id, of: ObjectIdentifier(sink)) }
         }
     }
 
@@ -126,12 +163,11 @@ public final class SubscriptionHub: Service, Sendable {
         }
     }
 
-    /// 16 random bytes as `0x` + 32 hex digits, like a node's subscription ids.
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return "0x" + String(high, radix: 16).leftPadded(to: 16) + String(low, radix: 16).leftPadded(to: 16)
+    /// The id of a connection's `ordinal`-th subscription of `kind`: 16 bytes of a keyed hash
+    /// as `0x` + 32 hex digits, like a node's subscription ids.
+    func subscriptionID(_ kind: Kind, _ ordinal: Int) -> String {
+        let hash = Keccak256.hash(idSecret + Array("\(kind.key)#\(ordinal)".utf8))
+        return "0x" + Hex.digits(hash.prefix(16))
     }
 
     // MARK: Running
@@ -193,14 +229,8 @@ public final class SubscriptionHub: Service, Sendable {
     /// One poll: new blocks (headers and logs) and pending transactions, for whoever follows them.
     public func tick() async {
         let (heads, pending) = state.withLock { state -> (Bool, Bool) in
-            var heads = false
-            var pending = false
-            for subscription in state.subscriptions.values {
-                switch subscription.kind {
-                case .newHeads, .logs: heads = true
-                case .newPendingTransactions: pending = true
-                }
-            }
+            let heads = state.headFollowers > 0
+            let pending = state.pendingFollowers > 0
             if !heads { state.lastBlock = nil }
             if !pending { state.pendingFilter = nil }
             return (heads, pending)
@@ -210,14 +240,23 @@ public final class SubscriptionHub: Service, Sendable {
     }
 
     /// Delivers each batch's results, in order, to the subscriptions of its kind, from one
-    /// snapshot of the subscriptions; sinks whose buffer is full lose their subscriptions (their
+    /// snapshot of the subscriptions: one notification per subscription id and result, shared by
+    /// every connection with that id. Sinks whose buffer is full lose their subscriptions (their
     /// connection closes itself).
     func publish(_ batches: [(kind: Kind, results: [ByteBuffer])]) {
-        let targets = state.withLock { state in state.subscriptions.map { (id: $0.key, kind: $0.value.kind, sink: $0.value.sink) } }
+        let targets = state.withLock { state in state.subscriptions.map { (id: $0.key.id, kind: $0.value.kind, sink: $0.value.sink) } }
         var overflowed: [ObjectIdentifier: any SubscriptionSink] = [:]
         for batch in batches where !batch.results.isEmpty {
+            var notifications: [String: [SubscriptionNotification]] = [:]
             for target in targets where target.kind == batch.kind && overflowed[ObjectIdentifier(target.sink)] == nil {
-                for result in batch.results where !target.sink.deliver(Self.notification(target.id, result)) {
+                let shared =
+                    notifications[target.id]
+                    ?? {
+                        let made = batch.results.map { SubscriptionNotification(subscription: target.id, result: $0) }
+                        notifications[target.id] = made
+                        return made
+                    }()
+                for notification in shared where !target.sink.notify(notification) {
                     overflowed[ObjectIdentifier(target.sink)] = target.sink
                     break
                 }
@@ -225,25 +264,33 @@ public final class SubscriptionHub: Service, Sendable {
         }
         for sink in overflowed.values { drop(sink) }
     }
-
-    /// `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":ID,"result":RESULT}}`
-    static func notification(_ id: String, _ result: ByteBuffer) -> ByteBuffer {
-        var output = ByteBuffer()
-        output.writeStaticString(#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":""#)
-        output.writeString(id)
-        output.writeStaticString(#"","result":"#)
-        output.writeImmutableBuffer(result)
-        output.writeStaticString("}}")
-        return output
-    }
 }
 
 extension SubscriptionHub.State {
-    mutating func remove(_ id: String) {
-        guard let subscription = subscriptions.removeValue(forKey: id) else { return }
+    mutating func add(_ id: String, _ subscription: SubscriptionHub.Subscription, filter: SubscriptionHub.LogFilter?) {
+        subscriptions[SubscriptionHub.SubscriptionKey(sink: ObjectIdentifier(subscription.sink), id: id)] = subscription
+        bySink[ObjectIdentifier(subscription.sink), default: []].insert(id)
+        count(subscription.kind, by: 1)
+        if case .logs(let key) = subscription.kind, let filter {
+            filters[key, default: filter].subscribers += 1
+        }
+    }
+
+    mutating func remove(_ id: String, of sink: ObjectIdentifier) {
+        guard let subscription = subscriptions.removeValue(forKey: SubscriptionHub.SubscriptionKey(sink: sink, id: id)) else { return }
+        bySink[sink]?.remove(id)
+        if bySink[sink]?.isEmpty == true { bySink[sink] = nil }
+        count(subscription.kind, by: -1)
         if case .logs(let key) = subscription.kind, var filter = filters[key] {
             filter.subscribers -= 1
             filters[key] = filter.subscribers > 0 ? filter : nil
+        }
+    }
+
+    mutating func count(_ kind: SubscriptionHub.Kind, by change: Int) {
+        switch kind {
+        case .newHeads, .logs: headFollowers += change
+        case .newPendingTransactions: pendingFollowers += change
         }
     }
 }

@@ -24,6 +24,14 @@ final class RecordingSink: SubscriptionSink {
         }
     }
 
+    /// The notifications this sink was given, by identity (shared ones are the same object).
+    let notified = Mutex<[ObjectIdentifier]>([])
+
+    func notify(_ notification: SubscriptionNotification) -> Bool {
+        notified.withLock { $0.append(ObjectIdentifier(notification)) }
+        return deliver(notification.message)
+    }
+
     func reserveSubscription() -> Bool { true }
     func releaseSubscription() {}
 
@@ -150,6 +158,37 @@ final class ChainNode: Sendable {
         await hub.tick()
         #expect(chain.logCalls.load(ordering: .relaxed) == 2, "no filter left, no eth_getLogs")
         #expect(first.numbers(heads) == ["0xb", "0xc", "0xd"])
+    }
+
+    @Test func idsAreUniqueOnAConnectionAndSharedAcrossConnections() async {
+        let hub = await hub()
+        let first = RecordingSink()
+        let second = RecordingSink()
+        let heads = subscribe(hub, #"["newHeads"]"#, first)
+        let moreHeads = subscribe(hub, #"["newHeads"]"#, first)
+        let logs = subscribe(hub, #"["logs",{"address":"0xabc"}]"#, first)
+        #expect(Set([heads, moreHeads, logs]).count == 3, "a connection's ids are all different")
+        #expect(subscribe(hub, #"["newHeads"]"#, second) == heads, "everyone's first newHeads has the same id")
+        #expect(
+            SubscriptionHub(router: hub.router).subscribe(params: RawJSON(#"["newHeads"]"#), sink: first) != .success(heads),
+            "ids come from a secret of the process")
+
+        await hub.tick()
+        chain.head.store(11, ordering: .relaxed)
+        await hub.tick()
+        #expect(first.numbers(heads) == ["0xb"] && first.numbers(moreHeads) == ["0xb"] && second.numbers(heads) == ["0xb"])
+        // One notification for the block, shared by both connections' subscription `heads`.
+        #expect(first.notified.withLock { $0.first } == second.notified.withLock { $0.first })
+
+        // Each connection ends only its own; a freed id is given again.
+        #expect(hub.unsubscribe(heads, sink: second))
+        chain.head.store(12, ordering: .relaxed)
+        await hub.tick()
+        #expect(first.numbers(heads) == ["0xb", "0xc"] && second.numbers(heads) == ["0xb"])
+        #expect(hub.unsubscribe(heads, sink: first))
+        #expect(subscribe(hub, #"["newHeads"]"#, first) == heads)
+        hub.drop(first)
+        #expect(hub.counts.newHeads == 0 && hub.counts.logs == 0)
     }
 
     @Test func aClientWithNoRoomLosesItsSubscriptions() async {
