@@ -132,14 +132,12 @@ let package = Package(
             dependencies: [
                 "HeadwayCore",
                 "HeadwayTesting",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
+                "CEpoll",
             ],
             path: "Tests/WebSocketBench",
             swiftSettings: strict
         ),
+        .target(name: "CEpoll", path: "Tests/CEpoll"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"], swiftSettings: strict),
         .testTarget(name: "HeadwayCoreTests", dependencies: ["HeadwayCore", "HeadwayTesting"], swiftSettings: strict),
         .testTarget(name: "HeadwayUpstreamTests", dependencies: ["HeadwayUpstream"], swiftSettings: strict),

@@ -6,6 +6,7 @@ import argparse
 import os
 import resource
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -41,6 +42,7 @@ def main():
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--poll", default="20ms", help="networks.NAME.subscriptions.poll_interval")
+    parser.add_argument("--floor", metavar="PROGRAM", help="bench/ws_floor.c compiled: also measure the kernel's floor")
     parser.add_argument("--perf", metavar="DIR", help="record CPU profiles of the rounds phase (perf record -g) "
                         "into DIR/headway.data and DIR/wsbench.data")
     args = parser.parse_args()
@@ -90,6 +92,7 @@ networks:
         bench.stdin.write("start\n")
         bench.stdin.flush()
         lines = []
+        size = 0
         cpu_start = None
         profilers = []
         for line in bench.stdout:
@@ -104,6 +107,8 @@ networks:
                                                    "-o", os.path.join(args.perf, f"{name}.data")],
                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                                  for name, pid in (("headway", headway.pid), ("wsbench", bench.pid))]
+            if line.startswith("notification size:"):
+                size = int(line.split()[2])
             lines.append(line)
         cpu_end = (cpu_seconds(headway.pid), cpu_seconds(bench.pid))
         for profiler in profilers:
@@ -129,6 +134,19 @@ networks:
         except subprocess.TimeoutExpired:
             headway.kill()
         bench.wait()
+    if args.floor:
+        floor(args.floor, args.clients, size, min(args.rounds, 10))
+
+
+def floor(program, clients, size, rounds):
+    """The kernel's own cost for the same fan-out on this machine (bench/ws_floor.c), run after
+    Headway (so the two do not share the cores): medians over the rounds."""
+    out = subprocess.run([program, str(clients), str(size or 600), str(rounds)], capture_output=True, text=True, check=True).stdout
+    rows = [[float(x) for x in line.split()] for line in out.splitlines() if line.strip()]
+    last, writers, reader = (statistics.median(column) for column in zip(*rows))
+    print(f"Kernel floor (bench/ws_floor.c: {clients} loopback sockets, {size} bytes each, 2 writer threads, one epoll "
+          f"reader, no WebSocket or JSON; median of {len(rows)}): the last socket has its message after {last:.1f} ms; "
+          f"CPU per round {writers:.0f} ms writers, {reader:.0f} ms reader")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,5 @@
 import Foundation
 import HeadwayTesting
-import NIOCore
-import NIOPosix
 
 /// `wsbench NODE_PORT WS_URL CLIENTS ROUNDS`: the WebSocket fan-out benchmark (see bench/).
 ///
@@ -16,7 +14,7 @@ import NIOPosix
 struct WebSocketBench {
     static func main() async throws {
         let arguments = CommandLine.arguments
-        guard arguments.count == 5, let nodePort = Int(arguments[1]), let target = Target(arguments[2]), let clients = Int(arguments[3]),
+        guard arguments.count == 5, let nodePort = Int(arguments[1]), let target = Target(arguments[2]), let count = Int(arguments[3]),
             let rounds = Int(arguments[4])
         else {
             FileHandle.standardError.write(Data("usage: wsbench NODE_PORT ws://HOST:PORT[/PATH] CLIENTS ROUNDS\n".utf8))
@@ -24,29 +22,16 @@ struct WebSocketBench {
         }
         let node = try await FakeNode.start(name: "bench", head: 1000, port: nodePort)
         say("node listening on \(node.url)")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        var arrivals: [ObjectIdentifier: Arrivals] = [:]
-        for loop in group.makeIterator() { arrivals[ObjectIdentifier(loop)] = Arrivals() }
-        let counters = Counters()
+        let clients = Subscribers()
         // The script says when Headway is up.
         _ = readLine()
-
-        // Clients connect in waves so that the listener's backlog is never overrun.
-        for index in 0..<clients {
-            if index % 250 == 0, index > 0 {
-                while counters.subscribed.load(ordering: .relaxed) + counters.failed.load(ordering: .relaxed) < index {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-            }
-            Subscriber.connect(group: group, host: target.host, port: target.port, path: target.path, arrivals: arrivals, counters: counters)
+        for _ in 0..<count {
+            clients.connect(host: target.host, port: target.port, path: target.path)
         }
+        Thread.detachNewThread { clients.read() }
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(120))
-        while counters.subscribed.load(ordering: .relaxed) + counters.failed.load(ordering: .relaxed) < clients, clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let subscribed = counters.subscribed.load(ordering: .relaxed)
-        say("\(subscribed) of \(clients) clients subscribed (\(counters.failed.load(ordering: .relaxed)) failed)")
+        let subscribed = clients.subscribed.load(ordering: .relaxed)
+        say("\(subscribed) of \(count) clients subscribed (\(clients.failed.load(ordering: .relaxed)) failed)")
         try await Task.sleep(for: .seconds(1))
 
         var blocks: [(number: UInt64, raised: ContinuousClock.Instant)] = []
@@ -56,19 +41,15 @@ struct WebSocketBench {
             blocks.append((number, clock.now))
             node.update { $0.head = number }
             let roundDeadline = clock.now.advanced(by: .seconds(10))
-            while counters.received.load(ordering: .relaxed) < subscribed * (round + 1), clock.now < roundDeadline {
+            while clients.received.load(ordering: .relaxed) < subscribed * (round + 1), clock.now < roundDeadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
-            if counters.received.load(ordering: .relaxed) < subscribed * (round + 1) { incomplete += 1 }
+            if clients.received.load(ordering: .relaxed) < subscribed * (round + 1) { incomplete += 1 }
             try await Task.sleep(for: .milliseconds(300))
         }
 
-        // Every client's arrivals, from its event loop.
         var times: [UInt64: [ContinuousClock.Instant]] = [:]
-        for loop in group.makeIterator() {
-            let recorded = arrivals[ObjectIdentifier(loop)]!
-            for arrival in try await loop.submit({ recorded.times }).get() { times[arrival.number, default: []].append(arrival.at) }
-        }
+        for arrival in clients.arrivals.withLock({ $0 }) { times[arrival.number, default: []].append(arrival.at) }
         var fromServed: [Double] = []
         var fromRaised: [Double] = []
         var lastFromServed: [Double] = []
@@ -87,6 +68,7 @@ struct WebSocketBench {
         say(row("the node's head moved → each client has it (adds the poll)", fromRaised))
         say("")
         say("\(rounds) blocks x \(subscribed) clients; rounds where a client missed the block: \(incomplete)")
+        say("notification size: \(clients.notificationBytes.load(ordering: .relaxed)) bytes")
         say("DONE")
         // Hold the connections while the script reads Headway's memory; stop when stdin closes.
         while readLine() != nil {}
