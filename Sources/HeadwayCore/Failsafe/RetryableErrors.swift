@@ -8,7 +8,7 @@ public struct RetryableErrors: Sendable, Equatable {
     /// `messages` (list of strings): an error whose message contains one of these (ignoring case)
     /// is retried on another upstream.
     public var messages: [String] = [
-        "header not found", "block not found", "unknown block", "missing trie node", "historical state",
+        "header not found", "block not found", "no block found", "unknown block", "missing trie node", "historical state",
         "state not available", "pruned", "too many requests", "rate limit", "limit exceeded", "try again later",
         "busy",
     ]

@@ -5,6 +5,7 @@ import Testing
 @Suite struct RetryableErrorsTests {
     @Test(arguments: [
         (-32000, "header not found", true),
+        (-32000, "No block found for block number: 83", true),
         (-32000, "missing trie node 5a3f (path )", true),
         (-32000, "Block not found", true),
         (-32005, "query returned more than 10000 results", true),
