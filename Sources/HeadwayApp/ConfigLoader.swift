@@ -138,7 +138,7 @@ public enum ConfigLoader {
             }
             var network = NetworkConfig(name: name, chainID: 0)
             var sawChainID = false
-            for (key, member) in reader.members(value, at: path, allowed: ["chain_id", "health", "request", "subscriptions", "upstreams"]) {
+            for (key, member) in reader.members(value, at: path, allowed: ["chain_id", "health", "request", "subscriptions", "cache", "upstreams"]) {
                 let memberPath = "\(path).\(key)"
                 switch key {
                 case "chain_id":
@@ -147,6 +147,7 @@ public enum ConfigLoader {
                 case "health": readHealth(member, at: memberPath, into: &network.health, &reader)
                 case "request": readRequest(member, at: memberPath, into: &network.request, &reader)
                 case "subscriptions": readSubscriptions(member, at: memberPath, into: &network.subscriptions, &reader)
+                case "cache": readCache(member, at: memberPath, into: &network.cache, &reader)
                 case "upstreams": network.upstreams = readUpstreams(member, at: memberPath, network: name, &reader)
                 default: break
                 }
@@ -181,6 +182,19 @@ public enum ConfigLoader {
             case "retry_on": readRetryOn(value, at: memberPath, into: &request.retryOn, &reader)
             case "hedge": readHedge(value, at: memberPath, into: &request.hedge, &reader)
             case "breaker": readBreaker(value, at: memberPath, into: &request.breaker, &reader)
+            default: break
+            }
+        }
+    }
+
+    static func readCache(_ node: Node, at path: String, into cache: inout CacheConfig, _ reader: inout ConfigReader) {
+        for (key, value) in reader.members(node, at: path, allowed: ["enabled", "max_bytes", "finality_depth"]) {
+            let memberPath = "\(path).\(key)"
+            switch key {
+            case "enabled": cache.enabled = reader.boolean(value, at: memberPath) ?? cache.enabled
+            case "max_bytes": cache.maxBytes = reader.integer(value, at: memberPath, range: 0...1 << 40) ?? cache.maxBytes
+            case "finality_depth":
+                cache.finalityDepth = reader.integer(value, at: memberPath, range: 1...1_000_000).map(UInt64.init) ?? cache.finalityDepth
             default: break
             }
         }

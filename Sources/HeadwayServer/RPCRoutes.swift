@@ -57,6 +57,7 @@ public struct RPCRoutes: Sendable {
         var headers = HTTPFields()
         if let upstream = reply.upstream { headers[Self.upstreamHeader] = upstream }
         if reply.attempts > 0 { headers[Self.attemptsHeader] = String(reply.attempts) }
+        if let cache = reply.cache { headers[Self.cacheHeader] = cache.rawValue }
         guard let replyBody = reply.body else {
             return Response(status: .noContent, headers: headers)
         }
@@ -74,6 +75,7 @@ public struct RPCRoutes: Sendable {
 
     static let upstreamHeader = HTTPField.Name("X-Headway-Upstream")!
     static let attemptsHeader = HTTPField.Name("X-Headway-Attempts")!
+    static let cacheHeader = HTTPField.Name("X-Headway-Cache")!
 
     static func tooLarge(_ limit: Int) -> Response {
         error(413, .limitExceeded("body larger than max_body_bytes (\(limit))"))

@@ -77,6 +77,7 @@ import Testing
                   hedge: { enabled: false, min_delay: 20ms, max_delay: 200ms }
                   breaker: { failures: 3, failure_rate: 0.25, window: 40, cooldown: 30s }
                 subscriptions: { poll_interval: 250ms, max_blocks_per_poll: 16 }
+                cache: { enabled: false, max_bytes: 1048576, finality_depth: 12 }
             """
         let config = try ConfigLoader.parse(yaml).config
         #expect(config.server.drainTimeout == .seconds(30))
@@ -100,6 +101,8 @@ import Testing
         #expect(config.server.ws.sendBufferBytes == 65536)
         #expect(config.networks[0].subscriptions.pollInterval == .milliseconds(250))
         #expect(config.networks[0].subscriptions.maxBlocksPerPoll == 16)
+        #expect(config.networks[0].cache.enabled == false && config.networks[0].cache.maxBytes == 1_048_576)
+        #expect(config.networks[0].cache.finalityDepth == 12)
         let defaults = try ConfigLoader.parse("networks:\n  dev:\n    chain_id: 1\n").config
         #expect(defaults.networks[0].request == RequestConfig())
         #expect(defaults.server.drainTimeout == .seconds(10))

@@ -48,6 +48,7 @@ public struct NetworkConfig: Sendable, Equatable {
     public var health = HealthConfig()
     public var request = RequestConfig()
     public var subscriptions = SubscriptionConfig()
+    public var cache = CacheConfig()
     /// `upstreams` (list): seeded into the store at start.
     public var upstreams: [UpstreamDefinition] = []
 

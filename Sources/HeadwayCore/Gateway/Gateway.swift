@@ -37,6 +37,8 @@ public final class Gateway: Sendable {
         /// The upstream that answered a single request, and how many attempts it took.
         public var upstream: String?
         public var attempts: Int = 0
+        /// For a single cacheable request: whether the cache answered it.
+        public var cache: ResponseCache.Result?
     }
 
     /// Handles one client body for `network`; `session` is the WebSocket connection it came on
@@ -76,10 +78,17 @@ public final class Gateway: Sendable {
             guard let id = request.id else { return Reply(status: 204) }
             return Reply(status: 200, body: Self.subscription(request, id: id, hub: hub, session: session))
         }
-        switch await network.forward(request) {
+        let outcome: ForwardOutcome
+        var cache: ResponseCache.Result?
+        if let cached = await network.cache?.answer(request, head: network.head, forward: { await network.forward(request) }) {
+            (outcome, cache) = cached
+        } else {
+            outcome = await network.forward(request)
+        }
+        switch outcome {
         case .answered(let response, let upstream, let attempts):
             guard let id = request.id else { return Reply(status: 204, upstream: upstream, attempts: attempts) }
-            return Reply(status: 200, body: response.body(withID: id), upstream: upstream, attempts: attempts)
+            return Reply(status: 200, body: response.body(withID: id), upstream: upstream, attempts: attempts, cache: cache)
         case .delivered(let upstream, let attempts):
             return Reply(status: 204, upstream: upstream, attempts: attempts)
         case .unavailable(let reason, let attempts):

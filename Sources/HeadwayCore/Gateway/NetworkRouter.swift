@@ -25,9 +25,13 @@ public final class NetworkRouter: Sendable {
     /// never below what this gateway told a client (see ``consistentBlockNumber(_:upstream:)``).
     let observedHead = Atomic<UInt64>(0)
 
+    /// Answers that cannot change (nil when `cache.enabled` is false).
+    public let cache: ResponseCache?
+
     public init(config: NetworkConfig, logger: Logger = Logger(label: "headway")) {
         self.config = config
         self.logger = logger
+        self.cache = config.cache.enabled ? ResponseCache(config: config.cache) : nil
         self.state = Mutex(State(tracker: HealthTracker(maxLag: config.health.maxLag, recoverAfter: config.health.recoverAfter)))
     }
 

@@ -1,0 +1,95 @@
+import JSONRPC
+import NIOCore
+import Synchronization
+
+/// A network's cache of answers that cannot change (see ``CachePolicy``), bounded by bytes with
+/// the least recently used dropped first. Identical cacheable requests in flight at the same
+/// moment go upstream once: the others wait for that answer.
+public final class ResponseCache: Sendable {
+    /// How a request was served: from the cache (or another client's identical request in flight),
+    /// or upstream.
+    public enum Result: String, Sendable {
+        case hit
+        case miss
+    }
+
+    struct Entry: Sendable {
+        var response: JSONRPCResponse
+        var upstream: String
+    }
+
+    struct State: Sendable {
+        var entries: ByteLRU<Entry>
+        var inFlight: [String: [CheckedContinuation<Lookup, Never>]] = [:]
+    }
+
+    let config: CacheConfig
+    let state: Mutex<State>
+    public let hits = Atomic<Int>(0)
+    public let misses = Atomic<Int>(0)
+
+    public init(config: CacheConfig) {
+        self.config = config
+        self.state = Mutex(State(entries: ByteLRU(capacity: config.maxBytes)))
+    }
+
+    /// The bytes held.
+    public var bytes: Int { state.withLock { $0.entries.size } }
+
+    /// Answers `request` from the cache, from an identical request in flight, or with
+    /// `forward()` (keeping the answer when it cannot change); nil when the request is not
+    /// cacheable with the network at `head` (the caller forwards it as usual).
+    public func answer(
+        _ request: JSONRPCRequest, head: UInt64?, forward: () async -> ForwardOutcome
+    ) async -> (outcome: ForwardOutcome, cache: Result)? {
+        guard request.id != nil, let rule = CachePolicy.rule(method: request.method, params: request.params) else { return nil }
+        if case .finalBlock(let number) = rule, !CachePolicy.isFinal(number, head: head, depth: config.finalityDepth) { return nil }
+        let key = Self.key(request)
+        // One look under the lock: a hit, or wait for the identical request in flight, or lead.
+        let lookup = await withCheckedContinuation { (continuation: CheckedContinuation<Lookup, Never>) in
+            let now = state.withLock { state -> Lookup? in
+                if let entry = state.entries.value(for: key) { return .hit(entry) }
+                if state.inFlight[key] != nil {
+                    state.inFlight[key]!.append(continuation)
+                    return nil
+                }
+                state.inFlight[key] = []
+                return .lead
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+        switch lookup {
+        case .hit(let entry):
+            hits.add(1, ordering: .relaxed)
+            return (.answered(entry.response, upstream: entry.upstream, attempts: 0), .hit)
+        case .shared(let outcome):
+            hits.add(1, ordering: .relaxed)
+            return (outcome, .hit)
+        case .lead:
+            misses.add(1, ordering: .relaxed)
+            let outcome = await forward()
+            let waiters = state.withLock { state in
+                if case .answered(let response, let upstream, _) = outcome,
+                    CachePolicy.accepts(response, rule: rule, head: head, depth: config.finalityDepth)
+                {
+                    state.entries.set(key, Entry(response: response, upstream: upstream), size: response.body.readableBytes + key.utf8.count)
+                }
+                return state.inFlight.removeValue(forKey: key) ?? []
+            }
+            for waiter in waiters { waiter.resume(returning: .shared(outcome)) }
+            return (outcome, .miss)
+        }
+    }
+
+    enum Lookup: Sendable {
+        case hit(Entry)
+        /// The answer of the identical request that was in flight.
+        case shared(ForwardOutcome)
+        case lead
+    }
+
+    /// Requests are the same when their method and params are, byte for byte.
+    static func key(_ request: JSONRPCRequest) -> String {
+        request.method + "\u{0}" + (request.params.map { String(buffer: $0.bytes) } ?? "")
+    }
+}
