@@ -19,6 +19,8 @@ import time
 import urllib.request
 
 BODY = '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}'
+# A block far below the fake nodes' head (100): final, so Headway answers it from its cache.
+CACHED_BODY = '{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["0x10",false]}'
 
 
 def free_port():
@@ -173,23 +175,28 @@ networks:
             "direct (one node)": (f"http://127.0.0.1:{backends[0]}", lambda: [procs[0].pid]),
             "nginx": (f"http://127.0.0.1:{nginx_port}", lambda: [nginx.pid] + children(nginx.pid)),
             "headway": (f"http://127.0.0.1:{headway_port}", lambda: [headway.pid]),
+            "headway, cached deep block": (f"http://127.0.0.1:{headway_port}", lambda: [headway.pid]),
         }
         for url, _ in targets.values():
             wait_http(url)
-        script = os.path.join(work, "post.lua")
-        with open(script, "w") as f:
-            f.write(f"wrk.method = 'POST'\nwrk.body = '{BODY}'\nwrk.headers['Content-Type'] = 'application/json'\n")
+        scripts = {}
+        for name, body in (("post.lua", BODY), ("cached.lua", CACHED_BODY)):
+            scripts[name] = os.path.join(work, name)
+            with open(scripts[name], "w") as f:
+                f.write(f"wrk.method = 'POST'\nwrk.body = '{body}'\nwrk.headers['Content-Type'] = 'application/json'\n")
+        script_of = {name: scripts["cached.lua" if "cached" in name else "post.lua"] for name in targets}
 
         use_perf = perf_supported()
         results = {name: [] for name in targets}
         # Warm up every target, then interleave: direct, nginx, headway, nginx, headway, ...
         for name, (url, pids) in targets.items():
-            subprocess.run(["wrk", "-t", "1", "-c", "8", "-d", "2s", "-s", script, url], capture_output=True)
-        results["direct (one node)"].append(run_wrk(targets["direct (one node)"][0], args, script, targets["direct (one node)"][1](), use_perf))
+            subprocess.run(["wrk", "-t", "1", "-c", "8", "-d", "2s", "-s", script_of[name], url], capture_output=True)
+        results["direct (one node)"].append(
+            run_wrk(targets["direct (one node)"][0], args, script_of["direct (one node)"], targets["direct (one node)"][1](), use_perf))
         for rep in range(args.reps):
-            for name in ("nginx", "headway"):
+            for name in ("nginx", "headway", "headway, cached deep block"):
                 url, pids = targets[name]
-                results[name].append(run_wrk(url, args, script, pids(), use_perf))
+                results[name].append(run_wrk(url, args, script_of[name], pids(), use_perf))
                 r = results[name][-1]
                 print(f"  rep {rep + 1} {name:8} {r['rps']:>10.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms  "
                       f"cpu {r['cpu_us']:.1f} us/req  errors {r['errors']} {r['socket']}", file=sys.stderr)
@@ -210,6 +217,9 @@ networks:
         cpu_ratio = med("headway", "cpu_us") / med("nginx", "cpu_us")
         print(f"\nHeadway/nginx: requests/s {ratio:.2f}x, p99 {med('headway', 'p99') / med('nginx', 'p99'):.2f}x, "
               f"CPU per request {cpu_ratio:.2f}x")
+        print(f"Headway cached deep block / Headway passthrough: requests/s "
+              f"{med('headway, cached deep block', 'rps') / med('headway', 'rps'):.2f}x "
+              f"(eth_getBlockByNumber of a block 84 below the head, {os.path.basename(scripts['cached.lua'])})")
         if not use_perf:
             print("instructions/request: n/a (perf stat cannot count instructions on this machine)")
     finally:

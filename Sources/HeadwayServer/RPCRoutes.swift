@@ -57,7 +57,7 @@ public struct RPCRoutes: Sendable {
         var headers = HTTPFields()
         if let upstream = reply.upstream { headers[Self.upstreamHeader] = upstream }
         if reply.attempts > 0 { headers[Self.attemptsHeader] = String(reply.attempts) }
-        if let cache = reply.cache { headers[Self.cacheHeader] = cache.rawValue }
+        if let cache = reply.cache { headers[Self.cacheHeader] = cache.header }
         guard let replyBody = reply.body else {
             return Response(status: .noContent, headers: headers)
         }

@@ -6,11 +6,15 @@ import Synchronization
 /// the least recently used dropped first. Identical cacheable requests in flight at the same
 /// moment go upstream once: the others wait for that answer.
 public final class ResponseCache: Sendable {
-    /// How a request was served: from the cache (or another client's identical request in flight),
-    /// or upstream.
-    public enum Result: String, Sendable {
+    /// How a request was served: from the cache, with the answer to an identical request that
+    /// was in flight, or upstream.
+    public enum Result: Sendable {
         case hit
+        case shared
         case miss
+
+        /// `X-Headway-Cache`: `hit` for both ways of not going upstream.
+        public var header: String { self == .miss ? "miss" : "hit" }
     }
 
     struct Entry: Sendable {
@@ -64,7 +68,7 @@ public final class ResponseCache: Sendable {
             return (.answered(entry.response, upstream: entry.upstream, attempts: 0), .hit)
         case .shared(let outcome):
             hits.add(1, ordering: .relaxed)
-            return (outcome, .hit)
+            return (outcome, .shared)
         case .lead:
             misses.add(1, ordering: .relaxed)
             let outcome = await forward()

@@ -88,7 +88,8 @@ public final class Gateway: Sendable {
         switch outcome {
         case .answered(let response, let upstream, let attempts):
             guard let id = request.id else { return Reply(status: 204, upstream: upstream, attempts: attempts) }
-            return Reply(status: 200, body: response.body(withID: id), upstream: upstream, attempts: attempts, cache: cache)
+            // An answer from the cache came from no upstream now.
+            return Reply(status: 200, body: response.body(withID: id), upstream: cache == .hit ? nil : upstream, attempts: attempts, cache: cache)
         case .delivered(let upstream, let attempts):
             return Reply(status: 204, upstream: upstream, attempts: attempts)
         case .unavailable(let reason, let attempts):
