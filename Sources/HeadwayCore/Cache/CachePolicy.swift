@@ -15,8 +15,9 @@ enum CachePolicy {
         case finalResult
     }
 
-    /// The rule for a request, or nil when its answer may change.
-    static func rule(method: String, params: RawJSON?) -> Rule? {
+    /// The rule for a request, or nil when its answer may change; `requirement` is the request's
+    /// block requirement when the caller has it already.
+    static func rule(method: String, params: RawJSON?, requirement: BlockRequirement? = nil) -> Rule? {
         switch method {
         case "eth_chainId", "net_version", "eth_getBlockByHash", "eth_getBlockTransactionCountByHash",
             "eth_getTransactionByBlockHashAndIndex", "eth_getUncleByBlockHashAndIndex", "eth_getUncleCountByBlockHash":
@@ -25,7 +26,7 @@ enum CachePolicy {
             return .finalResult
         case "eth_getBlockByNumber", "eth_getBlockTransactionCountByNumber", "eth_getTransactionByBlockNumberAndIndex",
             "eth_getBlockReceipts", "eth_getUncleByBlockNumberAndIndex", "eth_getUncleCountByBlockNumber", "eth_getLogs":
-            switch BlockRequirement.of(method: method, params: params) {
+            switch requirement ?? BlockRequirement.of(method: method, params: params) {
             case .number(let number): return .finalBlock(number)
             // eth_getLogs by blockHash; a by-number method whose block is given by hash (EIP-1898).
             case .none: return params == nil ? nil : .always

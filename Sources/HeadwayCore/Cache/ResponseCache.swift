@@ -37,17 +37,16 @@ public final class ResponseCache: Sendable {
         self.state = Mutex(State(entries: ByteLRU(capacity: config.maxBytes)))
     }
 
-    /// The bytes held.
-    public var bytes: Int { state.withLock { $0.entries.size } }
-
     /// Answers `request` from the cache, from an identical request in flight, or with
     /// `forward()` (keeping the answer when it cannot change); nil when the request is not
-    /// cacheable with the network at `head` (the caller forwards it as usual). The head is only
-    /// read for a request that may be cacheable.
+    /// cacheable with the network at `head` (the caller forwards it as usual). `requirement` is
+    /// the request's block requirement; the head is only read for a request that may be cacheable.
     public func answer(
-        _ request: JSONRPCRequest, head currentHead: @autoclosure () -> UInt64?, forward: () async -> ForwardOutcome
+        _ request: JSONRPCRequest, requirement: BlockRequirement, head currentHead: @autoclosure () -> UInt64?,
+        forward: () async -> ForwardOutcome
     ) async -> (outcome: ForwardOutcome, cache: Result)? {
-        guard request.id != nil, let rule = CachePolicy.rule(method: request.method, params: request.params) else { return nil }
+        guard request.id != nil, let rule = CachePolicy.rule(method: request.method, params: request.params, requirement: requirement)
+        else { return nil }
         let head = currentHead()
         if case .finalBlock(let number) = rule, !CachePolicy.isFinal(number, head: head, depth: config.finalityDepth) { return nil }
         let key = Self.key(request)

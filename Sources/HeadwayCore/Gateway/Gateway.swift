@@ -78,12 +78,16 @@ public final class Gateway: Sendable {
             guard let id = request.id else { return Reply(status: 204) }
             return Reply(status: 200, body: Self.subscription(request, id: id, hub: hub, session: session))
         }
+        // Read once, for the cache and the routing.
+        let requirement = BlockRequirement.of(method: request.method, params: request.params)
         let outcome: ForwardOutcome
         var cache: ResponseCache.Result?
-        if let cached = await network.cache?.answer(request, head: network.head, forward: { await network.forward(request) }) {
+        if let cached = await network.cache?.answer(
+            request, requirement: requirement, head: network.head, forward: { await network.forward(request, requirement: requirement) })
+        {
             (outcome, cache) = cached
         } else {
-            outcome = await network.forward(request)
+            outcome = await network.forward(request, requirement: requirement)
         }
         switch outcome {
         case .answered(let response, let upstream, let attempts):

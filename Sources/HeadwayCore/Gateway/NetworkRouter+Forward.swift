@@ -13,8 +13,9 @@ public enum ForwardOutcome: Sendable {
 
 extension NetworkRouter {
     /// Sends a request where it can be answered: the method's class decides retries, hedging and
-    /// stickiness (see ``MethodClass``); the block it names decides which upstreams qualify.
-    public func forward(_ request: JSONRPCRequest) async -> ForwardOutcome {
+    /// stickiness (see ``MethodClass``); the block it names decides which upstreams qualify
+    /// (`requirement`, when the caller has read it already).
+    public func forward(_ request: JSONRPCRequest, requirement known: BlockRequirement? = nil) async -> ForwardOutcome {
         let methodClass = MethodClass.of(request.method)
         switch methodClass {
         case .filterUse:
@@ -24,7 +25,7 @@ extension NetworkRouter {
         default:
             break
         }
-        let requirement = BlockRequirement.of(method: request.method, params: request.params)
+        let requirement = known ?? BlockRequirement.of(method: request.method, params: request.params)
         let candidates = candidates(for: requirement)
         guard !candidates.isEmpty else {
             return .unavailable(reason: "no healthy upstream in network \(name)", attempts: 0)

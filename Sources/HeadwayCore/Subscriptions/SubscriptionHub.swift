@@ -249,13 +249,13 @@ public final class SubscriptionHub: Service, Sendable {
         for batch in batches where !batch.results.isEmpty {
             var notifications: [String: [SubscriptionNotification]] = [:]
             for target in targets where target.kind == batch.kind && overflowed[ObjectIdentifier(target.sink)] == nil {
-                let shared =
-                    notifications[target.id]
-                    ?? {
-                        let made = batch.results.map { SubscriptionNotification(subscription: target.id, result: $0) }
-                        notifications[target.id] = made
-                        return made
-                    }()
+                let shared: [SubscriptionNotification]
+                if let made = notifications[target.id] {
+                    shared = made
+                } else {
+                    shared = batch.results.map { SubscriptionNotification(subscription: target.id, result: $0) }
+                    notifications[target.id] = shared
+                }
                 for notification in shared where !target.sink.notify(notification) {
                     overflowed[ObjectIdentifier(target.sink)] = target.sink
                     break
