@@ -72,7 +72,10 @@ class Node:
              "--ws-port", str(self.ws_port)],
             stdout=self.output, stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: rpc(self.url, "eth_blockNumber", timeout=1).get("result") is not None, what=f"{self.name} to answer")
+        # A restarted node replays the whole chain first (py-evm, on a machine busy with the test's
+        # load): give it time.
+        wait_until(lambda: rpc(self.url, "eth_blockNumber", timeout=1).get("result") is not None, timeout=90,
+                   what=f"{self.name} to answer")
         return self
 
     def kill(self):
