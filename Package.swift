@@ -92,6 +92,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -140,7 +141,7 @@ let package = Package(
         .target(name: "CEpoll", path: "Tests/CEpoll"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"], swiftSettings: strict),
         .testTarget(name: "HeadwayCoreTests", dependencies: ["HeadwayCore", "HeadwayTesting"], swiftSettings: strict),
-        .testTarget(name: "HeadwayUpstreamTests", dependencies: ["HeadwayUpstream"], swiftSettings: strict),
+        .testTarget(name: "HeadwayUpstreamTests", dependencies: ["HeadwayUpstream", "HeadwayTesting"], swiftSettings: strict),
         .testTarget(
             name: "HeadwayStoreTests",
             dependencies: ["HeadwayStore", "HeadwayStoreSQLite"],

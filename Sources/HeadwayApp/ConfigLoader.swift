@@ -159,13 +159,15 @@ public enum ConfigLoader {
     }
 
     static func readHealth(_ node: Node, at path: String, into health: inout HealthConfig, _ reader: inout ConfigReader) {
-        for (key, value) in reader.members(node, at: path, allowed: ["interval", "timeout", "max_lag", "recover_after"]) {
+        for (key, value) in reader.members(node, at: path, allowed: ["interval", "timeout", "max_lag", "recover_after", "max_concurrent_probes"]) {
             let memberPath = "\(path).\(key)"
             switch key {
             case "interval": health.interval = reader.duration(value, at: memberPath) ?? health.interval
             case "timeout": health.timeout = reader.duration(value, at: memberPath) ?? health.timeout
             case "max_lag": health.maxLag = UInt64(reader.integer(value, at: memberPath, range: 0...1_000_000) ?? Int(health.maxLag))
             case "recover_after": health.recoverAfter = reader.integer(value, at: memberPath, range: 1...1000) ?? health.recoverAfter
+            case "max_concurrent_probes":
+                health.maxConcurrentProbes = reader.integer(value, at: memberPath, range: 1...100_000) ?? health.maxConcurrentProbes
             default: break
             }
         }

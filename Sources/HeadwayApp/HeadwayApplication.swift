@@ -7,6 +7,7 @@ import HeadwayUpstream
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -50,9 +51,13 @@ public final class HeadwayApplication: Sendable {
         } else {
             let client = HTTPClient.makeUpstreamClient()
             httpClient = client
-            factory = { HTTPUpstreamTransport(client: client, url: $0.url) }
+            // Plain HTTP goes over Headway's own lean HTTP/1.1 pool; HTTPS through AsyncHTTPClient.
+            factory = { definition -> any UpstreamTransport in
+                if HTTP1UpstreamTransport.handles(definition.url) { return HTTP1UpstreamTransport(url: definition.url) }
+                return HTTPUpstreamTransport(client: client, url: definition.url)
+            }
         }
-        let routers = config.networks.map { NetworkRouter(config: $0, logger: logger) }
+        let routers = config.networks.map { NetworkRouter(config: $0, logger: logger, timer: EventLoopTimer(group: MultiThreadedEventLoopGroup.singleton)) }
         gateway = Gateway(networks: routers, server: config.server, logger: logger)
         registry = Registry(gateway: gateway, store: store, makeTransport: factory, logger: logger)
         try await registry.load(fileUpstreams: config.networks.flatMap(\.upstreams))

@@ -18,19 +18,13 @@ public struct HTTPUpstreamTransport: UpstreamTransport {
 
     public init(client: HTTPClient, url: String, maxResponseBytes: Int = 256 * 1024 * 1024) {
         self.client = client
-        self.redactedURL = URLRedactor.redact(url)
+        let parsed = UpstreamURL(url)
+        self.redactedURL = parsed.redacted
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "accept", value: "application/json")
-        var target = url
-        if var components = URLComponents(string: url), let user = components.user {
-            let credentials = "\(user.removingPercentEncoding ?? user):\(components.password?.removingPercentEncoding ?? "")"
-            headers.add(name: "authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
-            components.user = nil
-            components.password = nil
-            target = components.string ?? url
-        }
-        self.url = target
+        if let authorization = parsed.authorization { headers.add(name: "authorization", value: authorization) }
+        self.url = parsed.withoutCredentials
         self.headers = headers
         self.maxResponseBytes = maxResponseBytes
     }
@@ -40,9 +34,8 @@ public struct HTTPUpstreamTransport: UpstreamTransport {
         request.method = .POST
         request.headers = headers
         request.body = .bytes(body)
-        let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         do {
-            let response = try await client.execute(request, timeout: amount)
+            let response = try await client.execute(request, timeout: TimeAmount(timeout))
             guard (200..<300).contains(response.status.code) else {
                 throw UpstreamFailure(.httpStatus(Int(response.status.code)), "\(redactedURL) answered HTTP \(response.status.code)")
             }

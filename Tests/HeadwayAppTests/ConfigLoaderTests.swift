@@ -59,6 +59,15 @@ import Testing
         #expect(config.networks[0].health == HealthConfig())
         #expect(config.networks[0].health.maxLag == 10)
         #expect(config.networks[0].health.recoverAfter == 2)
+        #expect(config.networks[0].health.maxConcurrentProbes == 128)
+    }
+
+    @Test func probeConcurrencyLoadsAndIsBounded() throws {
+        let config = try ConfigLoader.parse("networks:\n  dev:\n    chain_id: 1\n    health: { max_concurrent_probes: 16 }\n").config
+        #expect(config.networks[0].health.maxConcurrentProbes == 16)
+        #expect(throws: ConfigErrors.self) {
+            try ConfigLoader.parse("networks:\n  dev:\n    chain_id: 1\n    health: { max_concurrent_probes: 0 }\n")
+        }
     }
 
     @Test func theFailsafeKeysLoad() throws {

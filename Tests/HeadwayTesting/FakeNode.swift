@@ -37,12 +37,19 @@ public final class FakeNode: Sendable {
         /// Answer single requests for the probe methods by scanning, without JSON decoding and
         /// without counting calls (for benchmarks, where the node must cost next to nothing).
         public var fast = false
+        /// Answer with `Connection: close` and close the connection after each answer.
+        public var closeAfterAnswer = false
+        /// The headers of the last request (names lowercased).
+        public var lastHeaders: [String: String] = [:]
+        /// Connections accepted so far.
+        public var connectionsAccepted = 0
     }
 
     let state: Mutex<State>
     let channel: Mutex<(any Channel)?> = Mutex(nil)
     let children: Mutex<[any Channel]> = Mutex([])
     let boundPort = Atomic<Int>(0)
+    let largeBlock = Mutex<(UInt64, String)?>(nil)
 
     /// The port it listens on.
     public var port: Int { boundPort.load(ordering: .relaxed) }
@@ -66,6 +73,7 @@ public final class FakeNode: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
                 children.withLock { $0.append(channel) }
+                state.withLock { $0.connectionsAccepted += 1 }
                 return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     channel.pipeline.addHandler(FakeNodeHandler(node: self))
                 }
@@ -124,9 +132,40 @@ public final class FakeNode: Sendable {
         case "eth_blockNumber": result = "\"0x" + String(current.head, radix: 16) + "\""
         case "eth_chainId": result = "\"0x" + String(current.chainID, radix: 16) + "\""
         case "eth_syncing": result = current.syncing ? "true" : "false"
+        case "eth_getBlockByNumber" where text.contains(#""params":["latest",true]"#):
+            result = largeLatestBlock(current.head)
         default: return nil
         }
         return ByteBuffer(string: #"{"jsonrpc":"2.0","id":"# + id + #","result":"# + result + "}")
+    }
+
+    /// The latest block with full transaction objects, about 20 KB of JSON like a busy mainnet
+    /// block's first page (benchmarks' large answer); built once per head.
+    func largeLatestBlock(_ head: UInt64) -> String {
+        if let (number, json) = largeBlock.withLock({ $0 }), number == head { return json }
+        var block = Self.header(head)
+        block["transactions"] = (0..<19).map { Self.transaction(block: head, index: $0) }
+        let data = (try? JSONSerialization.data(withJSONObject: block, options: [.sortedKeys])) ?? Data()
+        let json = String(decoding: data, as: UTF8.self)
+        largeBlock.withLock { $0 = (head, json) }
+        return json
+    }
+
+    /// A plausible EIP-1559 transaction (fields derived from the block and index).
+    static func transaction(block: UInt64, index: Int) -> [String: Any] {
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        let seed = block &* 1000 &+ UInt64(index)
+        return [
+            "blockHash": hex(block, digits: 64), "blockNumber": "0x" + String(block, radix: 16), "from": hex(seed &* 7, digits: 40),
+            "gas": "0x5208", "gasPrice": "0x3b9aca07", "maxFeePerGas": "0x77359400", "maxPriorityFeePerGas": "0x3b9aca00",
+            "hash": hex(seed, digits: 64), "input": "0xa9059cbb" + String(repeating: "00000000000000000000000000000000deadbeef", count: 10),
+            "nonce": "0x" + String(seed % 5000, radix: 16), "to": hex(seed &* 13, digits: 40),
+            "transactionIndex": "0x" + String(index, radix: 16), "value": "0xde0b6b3a7640000", "type": "0x2", "accessList": [String](),
+            "chainId": "0x1", "v": "0x1", "yParity": "0x1", "r": hex(seed &* 31, digits: 64), "s": hex(seed &* 37, digits: 64),
+        ]
     }
 
     /// A plausible header for block `number` (hashes derived from the number).
@@ -189,7 +228,12 @@ final class FakeNodeHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: body.clear()
+        case .head(let head):
+            body.clear()
+            if !node.snapshot.fast {
+                let headers = Dictionary(head.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
+                node.update { $0.lastHeaders = headers }
+            }
         case .body(var chunk): body.writeBuffer(&chunk)
         case .end:
             let request = body
@@ -219,7 +263,7 @@ final class FakeNodeHandler: ChannelInboundHandler, @unchecked Sendable {
             write(context, status: .ok, body: ByteBuffer(string: "<html>oops, not json"))
         case .normal:
             if state.fast, let answer = node.fastAnswer(request) {
-                write(context, status: .ok, body: answer)
+                write(context, status: .ok, body: answer, close: state.closeAfterAnswer)
                 return
             }
             let parsed = try? JSONSerialization.jsonObject(with: Data(buffer: request), options: [.fragmentsAllowed])
@@ -232,20 +276,25 @@ final class FakeNodeHandler: ChannelInboundHandler, @unchecked Sendable {
                 output = ["jsonrpc": "2.0", "id": NSNull(), "error": ["code": -32700, "message": "parse error"]]
             }
             guard let output, let data = try? JSONSerialization.data(withJSONObject: output) else {
-                write(context, status: .ok, body: ByteBuffer())
+                write(context, status: .ok, body: ByteBuffer(), close: state.closeAfterAnswer)
                 return
             }
-            write(context, status: .ok, body: ByteBuffer(bytes: data))
+            write(context, status: .ok, body: ByteBuffer(bytes: data), close: state.closeAfterAnswer)
         }
     }
 
-    func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: ByteBuffer) {
+    func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: ByteBuffer, close: Bool = false) {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(body.readableBytes))
+        if close { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
     }
 }
 

@@ -9,6 +9,10 @@ public struct HealthConfig: Sendable, Equatable {
     /// `recover_after` (integer, default 2): consecutive good rounds before an upstream that left
     /// rotation comes back.
     public var recoverAfter: Int = 2
+    /// `max_concurrent_probes` (integer, default 128): upstreams probed at the same time in a
+    /// round; the rest wait for a free slot (a network of 1,000 upstreams does not open 3,000
+    /// requests at once).
+    public var maxConcurrentProbes: Int = 128
 
     public init() {}
 }

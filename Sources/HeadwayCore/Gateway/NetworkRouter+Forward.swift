@@ -116,7 +116,7 @@ extension NetworkRouter {
                     fire = min(fire, clock.now.advanced(by: delay))
                 }
                 group.addTask {
-                    try? await Task.sleep(until: fire, clock: clock)
+                    await self.timer.sleep(until: fire)
                     return .timer(generation: current)
                 }
             }

@@ -27,10 +27,13 @@ public final class NetworkRouter: Sendable {
 
     /// Answers that cannot change (nil when `cache.enabled` is false).
     public let cache: ResponseCache?
+    /// Waits for hedge delays and deadlines.
+    let timer: any RequestTimer
 
-    public init(config: NetworkConfig, logger: Logger = Logger(label: "headway")) {
+    public init(config: NetworkConfig, logger: Logger = Logger(label: "headway"), timer: any RequestTimer = TaskSleepTimer()) {
         self.config = config
         self.logger = logger
+        self.timer = timer
         self.cache = config.cache.enabled ? ResponseCache(config: config.cache) : nil
         self.state = Mutex(State(tracker: HealthTracker(maxLag: config.health.maxLag, recoverAfter: config.health.recoverAfter)))
     }

@@ -37,14 +37,17 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    /// Probes every upstream once and applies the outcomes.
+    /// Probes every upstream once (`max_concurrent_probes` at a time) and applies the outcomes.
     @discardableResult
     public func runRound() async -> [HealthTracker.Transition] {
         let targets = router.probeTargets()
         let health = router.config.health
         let chainID = router.config.chainID
         let outcomes = await withTaskGroup(of: (String, ProbeOutcome).self) { group in
-            for target in targets {
+            // At most `max_concurrent_probes` upstreams at a time: a finished probe starts the next.
+            var pending = targets.makeIterator()
+            func startNext() {
+                guard let target = pending.next() else { return }
                 group.addTask {
                     let outcome = await Self.bounded(by: health.timeout) {
                         await Self.probe(target.handle, checkChain: target.checkChain, chainID: chainID, timeout: health.timeout)
@@ -52,8 +55,12 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
                     return (target.handle.name, outcome)
                 }
             }
+            for _ in 0..<max(1, health.maxConcurrentProbes) { startNext() }
             var outcomes: [String: ProbeOutcome] = [:]
-            for await (name, outcome) in group { outcomes[name] = outcome }
+            for await (name, outcome) in group {
+                outcomes[name] = outcome
+                startNext()
+            }
             return outcomes
         }
         let transitions = router.apply(outcomes, at: wallClock())

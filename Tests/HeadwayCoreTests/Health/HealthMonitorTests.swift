@@ -1,6 +1,7 @@
 import Foundation
 import HeadwayCore
 import HeadwayTesting
+import Synchronization
 import Testing
 
 @Suite struct HealthMonitorTests {
@@ -43,6 +44,30 @@ import Testing
         #expect(router.status(of: "garbage")?.health.state == .unreachable)
         #expect(router.status(of: "hang")?.health.state == .unreachable)
         #expect(router.routingTable.primaries.map(\.name) == ["good"])
+    }
+
+    @Test func aRoundOfManyUpstreamsProbesAtMostTheConfiguredNumberAtOnce() async {
+        let running = Mutex((now: 0, peak: 0))
+        let healthy = ScriptedTransport.healthy("n")
+        let transport = ScriptedTransport { method, body throws(UpstreamFailure) in
+            running.withLock {
+                $0.now += 1; $0.peak = max($0.peak, $0.now)
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+            running.withLock { $0.now -= 1 }
+            return try await healthy(method, body)
+        }
+        var config = NetworkConfig(name: "main", chainID: 1)
+        config.health.maxConcurrentProbes = 10
+        let router = NetworkRouter(config: config)
+        for index in 0..<200 {
+            router.add(UpstreamDefinition(name: "n\(index)", network: "main", role: .primary, url: "http://n\(index)"), transport: transport)
+        }
+        await HealthMonitor(router: router, clock: ContinuousClock()).runRound()
+        #expect(router.routingTable.primaries.count == 200)
+        // eth_blockNumber and eth_syncing go out together for each upstream probed.
+        #expect(running.withLock { $0.peak } <= 20)
+        #expect(running.withLock { $0.peak } >= 10)
     }
 
     @Test func anUnreachableUpstreamIsAskedForItsChainAgain() async {

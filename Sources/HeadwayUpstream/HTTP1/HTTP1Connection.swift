@@ -1,0 +1,133 @@
+import HeadwayCore
+import NIOCore
+import NIOHTTP1
+
+/// One keep-alive HTTP/1.1 connection to an upstream, carrying one exchange at a time. It lives on
+/// its channel's event loop and goes back to its ``HTTP1LoopPool`` when an exchange ends with the
+/// connection still reusable.
+final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The exchange in flight.
+    struct Exchange {
+        let promise: EventLoopPromise<ByteBuffer>
+        let timeout: Scheduled<Void>
+        var status: HTTPResponseStatus = .ok
+        var keepAlive = true
+        var body: ByteBuffer?
+    }
+
+    let pool: NIOLoopBoundBox<HTTP1LoopPool>
+    let target: HTTP1Target
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    /// When the connection last finished an exchange (or connected).
+    private(set) var idleSince = NIODeadline.now()
+    private(set) var isOpen = true
+
+    init(pool: NIOLoopBoundBox<HTTP1LoopPool>, target: HTTP1Target) {
+        self.pool = pool
+        self.target = target
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Sends `body` and completes `promise` with the 2xx response body, or an ``UpstreamFailure``.
+    func start(_ body: ByteBuffer, deadline: NIODeadline, promise: EventLoopPromise<ByteBuffer>) {
+        guard let context, isOpen else {
+            promise.fail(UpstreamFailure(.connectionClosed, "\(target.redactedURL): connection closed"))
+            return
+        }
+        let timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            finish(.failure(UpstreamFailure(.timeout, "\(target.redactedURL): no answer in time")), reusable: false)
+        }
+        exchange = Exchange(promise: promise, timeout: timeout)
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.url.path, headers: target.headers)
+        head.headers.add(name: "content-length", value: String(body.readableBytes))
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard exchange != nil else {
+            // Bytes nobody asked for: the connection is out of step; drop it.
+            close()
+            return
+        }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            exchange!.status = head.status
+            exchange!.keepAlive = head.isKeepAlive
+        case .body(var chunk):
+            let size = (exchange!.body?.readableBytes ?? 0) + chunk.readableBytes
+            guard size <= target.maxResponseBytes else {
+                finish(
+                    .failure(UpstreamFailure(.badResponse, "\(target.redactedURL): response larger than \(target.maxResponseBytes) bytes")),
+                    reusable: false)
+                return
+            }
+            if exchange!.body == nil {
+                exchange!.body = chunk
+            } else {
+                exchange!.body!.writeBuffer(&chunk)
+            }
+        case .end:
+            let exchange = self.exchange!
+            let code = exchange.status.code
+            if (200..<300).contains(code) {
+                finish(.success(exchange.body ?? ByteBuffer()), reusable: exchange.keepAlive)
+            } else {
+                finish(.failure(UpstreamFailure(.httpStatus(Int(code)), "\(target.redactedURL) answered HTTP \(code)")), reusable: exchange.keepAlive)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
+        finish(.failure(UpstreamFailure(.connectionClosed, "\(target.redactedURL): connection closed before a full response")), reusable: false)
+        pool.value.forget(self)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let failure: UpstreamFailure
+        if error is HTTPParserError {
+            failure = UpstreamFailure(.badResponse, "\(target.redactedURL): malformed HTTP response")
+        } else {
+            failure = UpstreamFailure(.connectionClosed, "\(target.redactedURL): \(error)")
+        }
+        finish(.failure(failure), reusable: false)
+    }
+
+    /// Ends the exchange in flight (if any) with `result`; the connection goes back to the pool
+    /// when `reusable`, else it closes.
+    private func finish(_ result: Result<ByteBuffer, UpstreamFailure>, reusable: Bool) {
+        guard let exchange else {
+            if !reusable { close() }
+            return
+        }
+        self.exchange = nil
+        exchange.timeout.cancel()
+        if reusable && isOpen {
+            idleSince = .now()
+            pool.value.release(self)
+        } else {
+            close()
+        }
+        exchange.promise.completeWith(result.mapError { $0 as any Error })
+    }
+
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        context?.close(promise: nil)
+    }
+}

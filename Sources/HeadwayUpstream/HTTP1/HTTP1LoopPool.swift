@@ -1,0 +1,99 @@
+import Foundation
+import HeadwayCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The keep-alive connections to one upstream that belong to one event loop. Only that loop
+/// touches it, so taking and returning a connection needs no lock.
+final class HTTP1LoopPool {
+    let eventLoop: any EventLoop
+    let target: HTTP1Target
+    private var idle: [HTTP1Connection] = []
+    /// Set once the transport is gone: connections are closed instead of kept.
+    private var isClosed = false
+
+    init(eventLoop: any EventLoop, target: HTTP1Target) {
+        self.eventLoop = eventLoop
+        self.target = target
+    }
+
+    /// Sends `body` over an idle connection, or a new one.
+    func send(_ body: ByteBuffer, deadline: NIODeadline, promise: EventLoopPromise<ByteBuffer>, bound: NIOLoopBoundBox<HTTP1LoopPool>) {
+        let now = NIODeadline.now()
+        while let connection = idle.popLast() {
+            if connection.isOpen && now - connection.idleSince < target.idleTimeout {
+                connection.start(body, deadline: deadline, promise: promise)
+                return
+            }
+            connection.close()
+        }
+        let target = self.target
+        let connectTimeout = min(target.connectTimeout, max(deadline - now, .zero))
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(HTTP1Connection(pool: bound, target: target))
+                }
+            }
+            .connect(host: target.url.host, port: target.url.port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    guard let connection = try? channel.pipeline.syncOperations.handler(type: HTTP1Connection.self) else {
+                        channel.close(promise: nil)
+                        promise.fail(UpstreamFailure(.connect, "\(target.redactedURL): could not set up the connection"))
+                        return
+                    }
+                    connection.start(body, deadline: deadline, promise: promise)
+                case .failure(let error):
+                    promise.fail(Self.connectFailure(error, target: target))
+                }
+            }
+    }
+
+    /// Takes back a connection whose exchange ended cleanly.
+    func release(_ connection: HTTP1Connection) {
+        if isClosed || idle.count >= target.maxIdle {
+            connection.close()
+        } else {
+            idle.append(connection)
+        }
+    }
+
+    /// Drops a connection that closed.
+    func forget(_ connection: HTTP1Connection) {
+        if let index = idle.firstIndex(where: { $0 === connection }) {
+            idle.remove(at: index)
+        }
+    }
+
+    /// Closes the idle connections; later ones close when their exchange ends.
+    func close() {
+        isClosed = true
+        let connections = idle
+        idle.removeAll()
+        for connection in connections { connection.close() }
+    }
+
+    static func connectFailure(_ error: any Error, target: HTTP1Target) -> UpstreamFailure {
+        var underlying = error
+        if let error = error as? NIOConnectionError {
+            guard let first = error.connectionErrors.first else {
+                return UpstreamFailure(.connect, "\(target.redactedURL): could not resolve \(target.url.host)")
+            }
+            underlying = first.error
+        }
+        let reason: String
+        switch underlying {
+        case ChannelError.connectTimeout: reason = "connect timeout"
+        case let error as IOError where error.errnoCode == ECONNREFUSED: reason = "connection refused"
+        case let error as IOError where [EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode): reason = "host unreachable"
+        default: reason = "could not connect (\(underlying))"
+        }
+        return UpstreamFailure(.connect, "\(target.redactedURL): \(reason)")
+    }
+}

@@ -1,0 +1,95 @@
+import HeadwayCore
+import NIOCore
+import NIOPosix
+
+/// Sends JSON-RPC bodies to one plain-HTTP upstream over keep-alive HTTP/1.1 connections built
+/// directly on SwiftNIO: each request is written in one flush, the response body is handed back
+/// as it arrived (no re-encoding), and connections are pooled per event loop so that taking one
+/// needs no lock. HTTPS upstreams use ``HTTPUpstreamTransport`` (AsyncHTTPClient) instead.
+///
+/// Credentials in the URL's userinfo are sent as a Basic `Authorization` header; messages name
+/// the upstream only by its redacted URL.
+public struct HTTP1UpstreamTransport: UpstreamTransport {
+    let pool: HTTP1ConnectionPool
+
+    /// - Parameters:
+    ///   - idleTimeout: an idle connection older than this is not reused.
+    ///   - maxIdle: idle connections kept per event loop.
+    public init(
+        url: String, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        maxResponseBytes: Int = 256 * 1024 * 1024, connectTimeout: Duration = .seconds(2), idleTimeout: Duration = .seconds(30),
+        maxIdle: Int = 256
+    ) {
+        let target = HTTP1Target(
+            url: UpstreamURL(url), maxResponseBytes: maxResponseBytes, connectTimeout: TimeAmount(connectTimeout),
+            idleTimeout: TimeAmount(idleTimeout), maxIdle: maxIdle)
+        pool = HTTP1ConnectionPool(group: eventLoopGroup, target: target)
+    }
+
+    /// Whether this transport can reach `url` (plain `http://`).
+    public static func handles(_ url: String) -> Bool {
+        !UpstreamURL(url).isTLS && url.lowercased().hasPrefix("http://")
+    }
+
+    public func send(_ body: ByteBuffer, timeout: Duration) async throws(UpstreamFailure) -> ByteBuffer {
+        let (loop, bound) = pool.pick()
+        let promise = loop.makePromise(of: ByteBuffer.self)
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        loop.execute {
+            bound.value.send(body, deadline: deadline, promise: promise, bound: bound)
+        }
+        do {
+            return try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                // The connection finishes (or times out) on its own and is reused; nobody waits.
+                promise.fail(UpstreamFailure(.connectionClosed, "\(pool.target.redactedURL): request cancelled"))
+            }
+        } catch let failure as UpstreamFailure {
+            throw failure
+        } catch {
+            throw UpstreamFailure(.connectionClosed, "\(pool.target.redactedURL): \(error)")
+        }
+    }
+}
+
+/// One ``HTTP1LoopPool`` per event loop of the group.
+final class HTTP1ConnectionPool: Sendable {
+    let group: any EventLoopGroup
+    let target: HTTP1Target
+    let loops: [ObjectIdentifier: NIOLoopBoundBox<HTTP1LoopPool>]
+    let first: NIOLoopBoundBox<HTTP1LoopPool>
+
+    init(group: any EventLoopGroup, target: HTTP1Target) {
+        self.group = group
+        self.target = target
+        var loops: [ObjectIdentifier: NIOLoopBoundBox<HTTP1LoopPool>] = [:]
+        var first: NIOLoopBoundBox<HTTP1LoopPool>?
+        for loop in group.makeIterator() {
+            let bound = NIOLoopBoundBox.makeBoxSendingValue(HTTP1LoopPool(eventLoop: loop, target: target), eventLoop: loop)
+            loops[ObjectIdentifier(loop)] = bound
+            first = first ?? bound
+        }
+        self.loops = loops
+        self.first = first!
+    }
+
+    /// The caller's event loop when it runs on one, else the next one of the group.
+    func pick() -> (any EventLoop, NIOLoopBoundBox<HTTP1LoopPool>) {
+        let bound = loops[ObjectIdentifier(group.any())] ?? first
+        return (bound.eventLoop, bound)
+    }
+
+    deinit {
+        for bound in loops.values {
+            bound.eventLoop.execute { bound.value.close() }
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
