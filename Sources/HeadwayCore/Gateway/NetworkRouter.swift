@@ -24,6 +24,8 @@ public final class NetworkRouter: Sendable {
     /// The highest head seen in `eth_blockNumber` answers: raised between rounds by every answer,
     /// never below what this gateway told a client (see ``consistentBlockNumber(_:upstream:)``).
     let observedHead = Atomic<UInt64>(0)
+    /// Seeds the random draws of ``sampled(_:needed:count:now:)``.
+    let sampleSeed = Atomic<UInt64>(0)
 
     /// Answers that cannot change (nil when `cache.enabled` is false).
     public let cache: ResponseCache?
@@ -220,6 +222,8 @@ extension NetworkRouter.State {
                 if health.state != .wrongChain { table.lastResort.append(handle) }
             }
         }
+        if table.primaries.count > NetworkRouter.fullRankingLimit { table.primariesByHead = RoutingTable.byHead(table.primaries) }
+        if table.fallbacks.count > NetworkRouter.fullRankingLimit { table.fallbacksByHead = RoutingTable.byHead(table.fallbacks) }
         self.table = table
     }
 }
