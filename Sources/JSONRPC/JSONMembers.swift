@@ -8,13 +8,12 @@ public enum JSONMembers {
     public static func object(_ raw: ByteBuffer) -> [(key: String, value: ByteBuffer)]? {
         raw.withUnsafeReadableBytes { bytes -> [(key: String, value: ByteBuffer)]? in
             var scanner = JSONScanner(bytes)
-            guard let document = try? scanner.scanDocument(), document.kind == .object else { return nil }
             var members: [(key: String, value: ByteBuffer)] = []
-            scanner.forEachMember(ofObject: document.range) { key, value in
+            let document = try? scanner.scanObjectDocument { key, value in
                 let name = JSONString.decode(UnsafeRawBufferPointer(rebasing: bytes[key]))
                 members.append((name, ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: bytes[value.range]))))
             }
-            return members
+            return document == nil ? nil : members
         }
     }
 

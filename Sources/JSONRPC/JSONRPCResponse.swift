@@ -16,11 +16,10 @@ public struct JSONRPCResponse: Sendable {
         var parsed: JSONRPCResponse?
         buffer.withUnsafeReadableBytes { bytes in
             var scanner = JSONScanner(bytes)
-            guard let document = try? scanner.scanDocument(), document.kind == .object else { return }
             var response = JSONRPCResponse(body: buffer)
             var hasResult = false
             var errorRange: Range<Int>?
-            scanner.forEachMember(ofObject: document.range) { key, value in
+            let document = try? scanner.scanObjectDocument { key, value in
                 switch Member(key: key, in: bytes) {
                 case .id: response.idRange = value.range
                 case .result:
@@ -32,6 +31,7 @@ public struct JSONRPCResponse: Sendable {
                 default: break
                 }
             }
+            guard document != nil else { return }
             if let errorRange {
                 var code = -32603
                 var message = ""

@@ -44,6 +44,24 @@ public struct JSONScanner {
         return value
     }
 
+    /// Scans exactly one JSON document that must be an object, surrounded by optional whitespace,
+    /// calling `body` with each of its members as it is validated: one pass over the input where
+    /// ``scanDocument()`` followed by ``forEachMember(ofObject:_:)`` takes two. Returns nil when
+    /// the document is valid JSON but not an object.
+    public mutating func scanObjectDocument(_ body: (_ key: Range<Int>, _ value: Value) -> Void) throws(SyntaxError) -> Value? {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "{") else {
+            _ = try scanDocument()
+            return nil
+        }
+        let start = index
+        try scanMembers(depth: 0, body)
+        let value = Value(kind: .object, range: start..<index)
+        skipWhitespace()
+        guard index == bytes.count else { throw fail("unexpected data after the JSON value") }
+        return value
+    }
+
     /// Calls `body` with each member of the object at `range` (key bytes range without quotes, and value).
     /// The object must have been validated by a previous scan.
     public func forEachMember(
@@ -124,6 +142,13 @@ public struct JSONScanner {
     }
 
     mutating func scanObject(depth: Int) throws(SyntaxError) {
+        try scanMembers(depth: depth) { _, _ in }
+    }
+
+    /// Scans the object at `index`, calling `body` with each member (key bytes without quotes,
+    /// and value) as soon as it is validated.
+    @inline(__always)
+    mutating func scanMembers(depth: Int, _ body: (_ key: Range<Int>, _ value: Value) -> Void) throws(SyntaxError) {
         index += 1  // '{'
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
@@ -133,12 +158,13 @@ public struct JSONScanner {
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            _ = try scanString()
+            let key = try scanString()
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
             index += 1
             skipWhitespace()
-            _ = try scanValue(depth: depth + 1)
+            let value = try scanValue(depth: depth + 1)
+            body(key.lowerBound + 1..<key.upperBound - 1, value)
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1
@@ -177,6 +203,12 @@ public struct JSONScanner {
         guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string") }
         index += 1
         while index < bytes.count {
+            // Eight bytes at a time while none of them ends the string, escapes or is a control
+            // character (most of a block's JSON is long hex strings).
+            while index + 8 <= bytes.count, !Self.mayNeedAttention(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
@@ -205,6 +237,19 @@ public struct JSONScanner {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// Whether any of the eight bytes in `word` is a quote, a backslash or below 0x20 (the
+    /// classic "has a zero byte" bit trick, applied to each condition).
+    @inline(__always)
+    static func mayNeedAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let quote = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+        let backslash = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+        let control = (word &- ones &* 0x20) & ~word & highs != 0
+        return control || hasZeroByte(quote) || hasZeroByte(backslash)
     }
 
     mutating func scanNumber() throws(SyntaxError) {

@@ -43,13 +43,14 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
         let targets = router.probeTargets()
         let health = router.config.health
         let chainID = router.config.chainID
+        let started = ContinuousClock.now
         let outcomes = await withTaskGroup(of: (String, ProbeOutcome).self) { group in
             // At most `max_concurrent_probes` upstreams at a time: a finished probe starts the next.
             var pending = targets.makeIterator()
             func startNext() {
                 guard let target = pending.next() else { return }
                 group.addTask {
-                    let outcome = await Self.bounded(by: health.timeout) {
+                    let outcome = await Self.bounded(by: health.timeout, timer: router.timer) {
                         await Self.probe(target.handle, checkChain: target.checkChain, chainID: chainID, timeout: health.timeout)
                     }
                     return (target.handle.name, outcome)
@@ -62,6 +63,18 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
                 startNext()
             }
             return outcomes
+        }
+        let took = started.duration(to: .now)
+        let roundMetadata: Logger.Metadata = [
+            "network": "\(router.name)", "upstreams": "\(targets.count)",
+            "duration_ms": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)",
+        ]
+        if took > health.interval {
+            logger.warning(
+                "health round took longer than health.interval: raise health.max_concurrent_probes or the interval",
+                metadata: roundMetadata.merging(["interval": "\(health.interval)"]) { $1 })
+        } else {
+            logger.debug("health round finished", metadata: roundMetadata)
         }
         let transitions = router.apply(outcomes, at: wallClock())
         for transition in transitions {
@@ -113,11 +126,13 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
 
     /// Runs `probe`, but gives up after `timeout` even when a transport does not honour its own
     /// timeout: a round never takes longer than `timeout`.
-    static func bounded(by timeout: Duration, _ probe: @escaping @Sendable () async -> ProbeOutcome) async -> ProbeOutcome {
+    static func bounded(
+        by timeout: Duration, timer: any RequestTimer, _ probe: @escaping @Sendable () async -> ProbeOutcome
+    ) async -> ProbeOutcome {
         await withTaskGroup(of: ProbeOutcome?.self) { group in
             group.addTask { await probe() }
             group.addTask {
-                try? await Task.sleep(for: timeout + .milliseconds(50))
+                await timer.sleep(until: .now + timeout + .milliseconds(50))
                 return nil
             }
             let first = await group.next() ?? nil

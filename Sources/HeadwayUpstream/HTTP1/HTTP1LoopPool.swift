@@ -55,13 +55,20 @@ final class HTTP1LoopPool {
             }
     }
 
-    /// Takes back a connection whose exchange ended cleanly.
+    /// Takes back a connection whose exchange ended cleanly. Idle connections are reused last in,
+    /// first out, so the one at the bottom has been idle longest: when that is longer than
+    /// `surplusAfter`, the pool has had more connections than its traffic needs and it is closed
+    /// (a burst of concurrent requests leaves connections that would otherwise stay open).
     func release(_ connection: HTTP1Connection) {
         if isClosed || idle.count >= target.maxIdle {
             connection.close()
-        } else {
-            idle.append(connection)
+            return
         }
+        if let oldest = idle.first, connection.idleSince - oldest.idleSince > target.surplusAfter {
+            idle.removeFirst()
+            oldest.close()
+        }
+        idle.append(connection)
     }
 
     /// Drops a connection that closed.

@@ -12,6 +12,9 @@ struct HTTP1Target: Sendable {
     /// A connection idle longer than this is closed rather than reused (nodes and the proxies in
     /// front of them close idle connections; reusing one just as it closes loses the request).
     let idleTimeout: TimeAmount
+    /// An idle connection unused this long while others of its pool were used is surplus and is
+    /// closed (see `HTTP1LoopPool.release`).
+    let surplusAfter: TimeAmount = .seconds(10)
     /// Idle connections kept per event loop; more are closed when their exchange ends.
     let maxIdle: Int
 
