@@ -9,8 +9,8 @@ instructions on this machine, instructions per request. Ratios are to nginx with
 
 Targets: the node directly (the limit), nginx with 1 and 2 workers (upstream keepalive pool),
 HAProxy with 1 and 2 threads (`http-reuse always`), Headway, and Headway answering a final block
-from its cache (small body only). Then Headway's resident memory after a long run at the largest
-connection count, and, with --upstreams N, Headway in front of N upstreams: its health round
+from its cache (small body only). Then the resident memory of a fresh Headway after a long run at the
+largest connection count (small body, then large), and, with --upstreams N, Headway in front of N upstreams: its health round
 time and its cost per request next to the 2-upstream figure."""
 
 import argparse
@@ -344,10 +344,15 @@ def main():
             check("large body, 64 connections: requests/s ≥ 1.0× nginx", f"{r:.2f}×", r >= 1.0)
 
         if args.rss_seconds > 0:
+            # A fresh Headway: the small body for the target, then the large body on top.
             conns = max(connections)
-            run_wrk(headway_url, scripts["small"], conns, args.threads, args.rss_seconds, [headway.pid], False)
-            rss = rss_mb(headway.pid)
-            check(f"resident memory ≤ 64 MB after {args.rss_seconds} s at {conns} connections", f"{rss:.1f} MB", rss <= 64)
+            fresh_url, fresh, _ = bench.headway("headway-rss", [f"http://127.0.0.1:{p}" for p in backends])
+            wait_http(fresh_url)
+            for body in ("small", "large"):
+                run_wrk(fresh_url, scripts[body], conns, args.threads, args.rss_seconds, [fresh.pid], False)
+                rss = rss_mb(fresh.pid)
+                after = "" if body == "small" else f" (then {args.rss_seconds} s of the large body)"
+                check(f"resident memory ≤ 64 MB after {args.rss_seconds} s at {conns} connections{after}", f"{rss:.1f} MB", rss <= 64)
 
         if args.upstreams > 0:
             many_url, many, log = bench.headway(

@@ -241,7 +241,7 @@ final class FakeNodeHandler: ChannelInboundHandler, @unchecked Sendable {
             let loop = context.eventLoop
             if state.delay > .zero {
                 let boxed = NIOLoopBound((self, context), eventLoop: loop)
-                let delay = TimeAmount.nanoseconds(Int64(state.delay.components.seconds) * 1_000_000_000 + state.delay.components.attoseconds / 1_000_000_000)
+                let delay = TimeAmount(state.delay)
                 loop.scheduleTask(in: delay) {
                     boxed.value.0.respond(boxed.value.1, state: state, request: request)
                 }

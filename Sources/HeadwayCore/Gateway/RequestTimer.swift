@@ -30,10 +30,9 @@ public struct EventLoopTimer: RequestTimer {
     public func sleep(until deadline: ContinuousClock.Instant) async {
         let wait = ContinuousClock.now.duration(to: deadline)
         guard wait > .zero else { return }
-        let (seconds, attoseconds) = wait.components
         let loop = group.any()
         let promise = loop.makePromise(of: Void.self)
-        let scheduled = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+        let scheduled = loop.scheduleTask(in: TimeAmount(wait)) {
             promise.succeed()
         }
         await withTaskCancellationHandler {
