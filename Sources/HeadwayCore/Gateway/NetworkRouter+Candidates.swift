@@ -1,7 +1,8 @@
 /// Choosing, for one request, which upstreams to try and in which order.
 extension NetworkRouter {
     /// The upstreams to try for a request that needs `requirement`, best first: primaries in
-    /// rotation, then fallbacks in rotation, then the last resort. Within a tier, upstreams known
+    /// rotation, then fallbacks in rotation, then primaries recovering (their latest round good,
+    /// `recover_after` not reached yet), then the last resort. Within a tier, upstreams known
     /// to have the block (a head at or above the number; at the network head for tags) come first,
     /// ranked as usual; the others follow, highest head first: their known head may be a round old,
     /// and when they do lack the block their answer ("header not found", `null`) is retried
@@ -39,6 +40,8 @@ extension NetworkRouter {
         }
         var order = ordered(table.primaries, byHead: table.primariesByHead)
         order += ordered(table.fallbacks, byHead: table.fallbacksByHead)
+        // An own node on its way back (a good round, not yet `recover_after`) beats failing.
+        order += table.recovering
         order += table.lastResort
         return order
     }

@@ -216,7 +216,8 @@ extension NetworkRouter.State {
             let health = tracker[name] ?? UpstreamHealth()
             switch (definition.role, health.inRotation) {
             case (.primary, true): table.primaries.append(handle)
-            case (.primary, false): break
+            case (.primary, false):
+                if health.state == .healthy { table.recovering.append(handle) }
             case (.fallback, true): table.fallbacks.append(handle)
             case (.fallback, false):
                 if health.state != .wrongChain { table.lastResort.append(handle) }

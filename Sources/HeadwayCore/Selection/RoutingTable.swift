@@ -8,6 +8,9 @@ public struct RoutingTable: Sendable {
     /// Fallbacks out of rotation whose health is unknown or bad, but not disabled or on the wrong
     /// chain: tried as the very last resort.
     public var lastResort: [UpstreamHandle] = []
+    /// Primaries whose latest round was good but that have not had `recover_after` good rounds in
+    /// a row yet: no traffic of their own, only a request that every upstream in rotation failed.
+    public var recovering: [UpstreamHandle] = []
     /// For tiers too large to rank per request: primaries and fallbacks in rotation by the head
     /// they had when the table was built, highest first (see `NetworkRouter.sampled`).
     var primariesByHead: [HeadEntry] = []

@@ -31,6 +31,27 @@ import Testing
         #expect(attempts == 2)
     }
 
+    @Test func aRecoveringNodeAnswersWhatEveryNodeInRotationFailed() async {
+        let router = await network()
+        // b misses a round, then answers one: healthy again, but short of recover_after (2).
+        b.set { _, _ throws(UpstreamFailure) in throw UpstreamFailure(.connect, "refused") }
+        let monitor = HealthMonitor(router: router, clock: ContinuousClock())
+        await monitor.runRound()
+        b.set(ScriptedTransport.healthy("b"))
+        await monitor.runRound()
+        #expect(router.routingTable.primaries.map(\.name) == ["a"])
+        #expect(router.routingTable.recovering.map(\.name) == ["b"])
+        // Its own traffic still waits for recover_after...
+        #expect(RouterFixture.answeredBy(await router.forward(RouterFixture.request("web3_clientVersion"))) == "a")
+        // ...but a request that a fails goes there rather than failing.
+        a.set { method, body throws(UpstreamFailure) in
+            if method == "eth_getBalance" { throw UpstreamFailure(.httpStatus(500), "a answered HTTP 500") }
+            return try await ScriptedTransport.healthy("a")(method, body)
+        }
+        let outcome = await router.forward(RouterFixture.request("eth_getBalance", #"["0x00", "latest"]"#))
+        #expect(RouterFixture.answeredBy(outcome) == "b")
+    }
+
     @Test func revertsAndInvalidParamsAreAnswers() async {
         let router = await network()
         let (first, second, _) = firstAndOther(router)
