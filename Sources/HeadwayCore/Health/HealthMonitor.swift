@@ -70,9 +70,16 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
             "duration_ms": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)",
         ]
         if took > health.interval {
+            // A hanging node holds its slot for health.timeout; rounds of more upstreams than
+            // max_concurrent_probes take several such turns.
+            let advice =
+                targets.count > health.maxConcurrentProbes
+                ? "raise health.max_concurrent_probes or the interval" : "keep health.timeout shorter than the interval"
             logger.warning(
-                "health round took longer than health.interval: raise health.max_concurrent_probes or the interval",
-                metadata: roundMetadata.merging(["interval": "\(health.interval)"]) { $1 })
+                "health round took longer than health.interval: \(advice)",
+                metadata: roundMetadata.merging([
+                    "interval": "\(health.interval)", "timeout": "\(health.timeout)", "max_concurrent_probes": "\(health.maxConcurrentProbes)",
+                ]) { $1 })
         } else {
             logger.debug("health round finished", metadata: roundMetadata)
         }

@@ -108,7 +108,12 @@ import Testing
         let router = await network([("slow", .primary, slow), ("fast", .primary, fast)], hedge: false)
         // While one request is outstanding on an upstream, the next goes to the other.
         async let first = router.forward(request("eth_getBalance"))
-        try? await Task.sleep(for: .milliseconds(50))
+        // Waited for, not guessed: on a loaded machine the first may start late.
+        let clock = ContinuousClock()
+        let started = clock.now.advanced(by: .seconds(5))
+        while router.candidates(for: .none).allSatisfy({ $0.outstanding == 0 }), clock.now < started {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         let second = await router.forward(request("eth_getBalance"))
         let firstUpstream = answeredBy(await first)
         #expect(firstUpstream != answeredBy(second))

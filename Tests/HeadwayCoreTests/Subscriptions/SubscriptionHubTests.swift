@@ -208,13 +208,17 @@ final class ChainNode: Sendable {
         let hub = SubscriptionHub(router: router)
         let sink = RecordingSink()
         let id = subscribe(hub, #"["newHeads"]"#, sink)
+        let asked = chain.transport.methods.count
         let running = Task { try await hub.run() }
         defer { running.cancel() }
-        // The first poll sets where the stream starts; the next block comes with a wake-up.
-        try await Task.sleep(for: .milliseconds(100))
+        // The first poll sets where the stream starts (waited for, not guessed: a loaded machine
+        // may take longer than any fixed pause); the next block comes with a wake-up.
+        let clock = ContinuousClock()
+        let firstPoll = clock.now.advanced(by: .seconds(5))
+        while chain.transport.methods.count == asked, clock.now < firstPoll { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(50))
         chain.head.store(11, ordering: .relaxed)
         hub.wake()
-        let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(5))
         while sink.numbers(id).isEmpty, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(sink.numbers(id) == ["0xb"], "delivered long before the 60 s poll")
