@@ -38,6 +38,7 @@ from eth.vm.forks.cancun import get_total_blob_gas
 from eth_hash.auto import keccak
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed, ValidationError
+from eth_utils.exceptions import ValidationError as EVMValidationError
 from web3.providers.eth_tester.defaults import API_ENDPOINTS
 from web3.providers.eth_tester.middleware import request_formatters, result_formatters
 
@@ -160,7 +161,11 @@ class DevNode:
                 return {"result": self.tester.send_raw_transaction(op["tx"])}
             if op["op"] == "send":
                 return {"result": self.tester.send_transaction(op["tx"])}
-        except (TransactionFailed, ValidationError, ValueError) as e:
+        # py-evm raises eth_utils' ValidationError (e.g. a nonce already used: the same raw
+        # transaction can be in the log twice when a lagging node took it and another was asked
+        # again); that is the transaction's error, not the node's: replaying it must not crash a
+        # restarted node or stop a running one at that entry.
+        except (TransactionFailed, ValidationError, EVMValidationError, ValueError) as e:
             return {"error": {"code": -32000, "message": str(e)}}
         return None
 
