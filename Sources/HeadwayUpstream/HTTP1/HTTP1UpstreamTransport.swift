@@ -28,7 +28,7 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
 
     /// Whether this transport can reach `url` (plain `http://`).
     public static func handles(_ url: String) -> Bool {
-        !UpstreamURL(url).isTLS && url.lowercased().hasPrefix("http://")
+        url.lowercased().hasPrefix("http://")
     }
 
     public func send(_ body: ByteBuffer, timeout: Duration) async throws(UpstreamFailure) -> ByteBuffer {
