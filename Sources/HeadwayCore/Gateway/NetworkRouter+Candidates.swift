@@ -21,7 +21,7 @@ extension NetworkRouter {
         case .number(let number): needed = number
         }
         func ordered(_ handles: [UpstreamHandle], byHead: [RoutingTable.HeadEntry]) -> [UpstreamHandle] {
-            if handles.count > Self.fullRankingLimit, byHead.count == handles.count {
+            if !byHead.isEmpty {
                 return sampled(byHead, needed: needed, count: max(1, config.request.maxAttempts), now: now)
             }
             var having: [UpstreamHandle] = []
@@ -71,7 +71,6 @@ extension NetworkRouter {
         var random = SplitMix64(seed: sampleSeed.wrappingAdd(1, ordering: .relaxed).newValue)
         /// Picks from the first `pool` entries of `byHead` until `count` are picked.
         func draw(from pool: Int) {
-            guard pool > 0 else { return }
             for _ in 0..<max(0, min(count - picked.count, pool)) {
                 var best: (handle: UpstreamHandle, key: SampleKey)?
                 for draw in 0..<8 {
