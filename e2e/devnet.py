@@ -18,6 +18,8 @@ from devnode import OperationLog
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+# HEADWAY_E2E_LOG_LEVEL=debug runs the gateway with that --log-level (its log is headway.log in the test's tmp dir).
+LOG_LEVEL = ["--log-level", os.environ["HEADWAY_E2E_LOG_LEVEL"]] if os.environ.get("HEADWAY_E2E_LOG_LEVEL") else []
 CHAIN_ID = 131277322940537  # eth-tester's chain id
 
 
@@ -172,7 +174,7 @@ class Headway:
     def start(self, wait_ready=True):
         self.output = open(os.path.join(self.workdir, "headway.log"), "ab")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--config", self.config_path], stdout=self.output, stderr=subprocess.STDOUT
+            [self.binary, "serve", "--config", self.config_path, *LOG_LEVEL], stdout=self.output, stderr=subprocess.STDOUT
         )
         wait_until(lambda: requests.get(self.admin + "/healthz", timeout=1).status_code == 200, what="headway to start")
         if wait_ready:

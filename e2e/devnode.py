@@ -141,10 +141,10 @@ class DevNode:
     def apply_pending(self):
         if self.stalled:
             return
-        ops = self.log.read_from(self.applied)
-        if not ops:
-            return
+        # The log is read under the lock: the follower thread and a write waiting for its entry
+        # both call this, and each must start where the other stopped (or an entry applies twice).
         with self.lock:
+            ops = self.log.read_from(self.applied)
             for op in ops:
                 index = self.applied
                 self.results[index] = self.apply(op)
@@ -162,8 +162,8 @@ class DevNode:
             if op["op"] == "send":
                 return {"result": self.tester.send_transaction(op["tx"])}
         # py-evm raises eth_utils' ValidationError (e.g. a nonce already used: the same raw
-        # transaction can be in the log twice when a lagging node took it and another was asked
-        # again); that is the transaction's error, not the node's: replaying it must not crash a
+        # transaction can be in the log twice when a node took it and was killed before answering,
+        # and the gateway asked another); that is the transaction's error, not the node's: replaying it must not crash a
         # restarted node or stop a running one at that entry.
         except (TransactionFailed, ValidationError, EVMValidationError, ValueError) as e:
             return {"error": {"code": -32000, "message": str(e)}}

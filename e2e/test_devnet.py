@@ -9,8 +9,8 @@ def raw(nonce):
 
 
 def test_a_transaction_the_log_holds_twice_stops_no_node(tmp_path):
-    # The shared log can hold the same raw transaction twice: a lagging node takes it into the log
-    # and answers late, and the gateway asks another node, which appends it again.
+    # The shared log can hold the same raw transaction twice: a node takes it into the log and is
+    # killed before it answers, and the gateway asks another node, which appends it again.
     net = Devnet(workdir=str(tmp_path))
     node = net.add("one")
     try:

@@ -52,6 +52,10 @@ def test_web3_gets_the_same_answers_through_headway(gateway, devnet):
     raw_receipt = via.eth.wait_for_transaction_receipt(raw_hash, timeout=20)
     assert raw_receipt.status == 1
     devnet_wait_for_receipt(direct, raw_hash)
+    # A client sending it again (its first answer lost on the way) gets the hash, as the first
+    # time: the node's nonce error is for this very transaction, which the node already has.
+    assert "nonce" in direct.provider.make_request("eth_sendRawTransaction", ["0x" + signed.raw_transaction.hex()])["error"]["message"]
+    assert via.eth.send_raw_transaction(signed.raw_transaction) == raw_hash
 
     # eth_getBalance and eth_getBlockByNumber at a fixed block.
     at = raw_receipt.blockNumber

@@ -3,7 +3,7 @@ import NIOCore
 
 /// `eth_sendRawTransaction`: sent to one upstream at a time (healthy primaries first), retried on
 /// another when it fails, never fanned out. A node that answers "already known" (or "known
-/// transaction", "nonce too low") may be telling that an earlier attempt, or another node through
+/// transaction", "nonce too low", see ``mayBeKnown(_:)``) may be telling that an earlier attempt, or another node through
 /// gossip, already has this very transaction: Headway looks it up by its hash
 /// (`eth_getTransactionByHash`) and, when it is there, answers with the hash as a node would
 /// have the first time.
@@ -36,10 +36,18 @@ extension NetworkRouter {
         return outcome
     }
 
+    /// Wordings of "this transaction (or its nonce) is already there", across clients: geth, reth
+    /// and erigon ("already known", "nonce too low"), Besu ("known transaction"), Nethermind
+    /// ("AlreadyKnown", "OldNonce"), py-evm ("Invalid transaction nonce: Expected 6, but got 5").
+    /// Only a hint: the hash lookup that follows decides.
+    static let knownWordings = [
+        "already known", "alreadyknown", "known transaction", "nonce too low", "oldnonce", "invalid transaction nonce",
+        "already imported", "already exists",
+    ]
+
     static func mayBeKnown(_ error: JSONRPCError) -> Bool {
         let message = error.message.lowercased()
-        return message.contains("already known") || message.contains("known transaction") || message.contains("nonce too low")
-            || message.contains("already imported") || message.contains("already exists")
+        return knownWordings.contains { message.contains($0) }
     }
 
     /// Whether `handle` has the transaction `hash` (in its pool or mined).

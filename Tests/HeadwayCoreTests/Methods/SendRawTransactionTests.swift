@@ -24,7 +24,10 @@ import Testing
         }
     }
 
-    @Test(arguments: ["already known", "known transaction: 5c50", "nonce too low: next nonce 4, tx nonce 3"])
+    @Test(arguments: [
+        "already known", "known transaction: 5c50", "nonce too low: next nonce 4, tx nonce 3", "AlreadyKnown", "OldNonce",
+        "Invalid transaction nonce: Expected 6, but got 5",
+    ])
     func anAlreadyKnownTransactionIsASuccessWithItsHash(message: String) async {
         let a = ScriptedTransport(knowing("a", message: message))
         let router = await RouterFixture.network([("a", .primary, a)])
