@@ -75,7 +75,7 @@ public final class HeadwayApplication: Sendable {
         let webSocket = WebSocketEndpoint(gateway: gateway, limits: config.server.ws)
         let rpc = Application(
             router: rpcRouter,
-            server: webSocket.serverBuilder,
+            server: webSocket.serverBuilder(maxBodyBytes: config.server.maxBodyBytes),
             configuration: .init(address: .hostname(config.server.listen.host, port: config.server.listen.port), serverName: "headway"),
             onServerRunning: { [ports] channel in ports.set(rpc: channel.localAddress?.port ?? 0) },
             logger: logger)

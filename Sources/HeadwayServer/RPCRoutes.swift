@@ -54,15 +54,10 @@ public struct RPCRoutes: Sendable {
             return Self.tooLarge(maxBodyBytes)
         }
         let reply = await gateway.handle(body, network: network)
-        var headers = HTTPFields()
-        if let upstream = reply.upstream { headers[Self.upstreamHeader] = upstream }
-        if reply.attempts > 0 { headers[Self.attemptsHeader] = String(reply.attempts) }
-        if let cache = reply.cache { headers[Self.cacheHeader] = cache.header }
         guard let replyBody = reply.body else {
-            return Response(status: .noContent, headers: headers)
+            return Response(status: .noContent, headers: reply.headerFields)
         }
-        headers[.contentType] = "application/json"
-        return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: replyBody))
+        return Response(status: .init(code: reply.status), headers: reply.headerFields, body: .init(byteBuffer: replyBody))
     }
 
     func unknownNetwork(_ name: String) -> Response {
@@ -78,12 +73,29 @@ public struct RPCRoutes: Sendable {
     static let cacheHeader = HTTPField.Name("X-Headway-Cache")!
 
     static func tooLarge(_ limit: Int) -> Response {
-        error(413, .limitExceeded("body larger than max_body_bytes (\(limit))"))
+        error(413, tooLargeError(limit))
+    }
+
+    static func tooLargeError(_ limit: Int) -> JSONRPCError {
+        .limitExceeded("body larger than max_body_bytes (\(limit))")
     }
 
     static func error(_ status: Int, _ error: JSONRPCError) -> Response {
         Response(
             status: .init(code: status), headers: [.contentType: "application/json"],
             body: .init(byteBuffer: error.response(id: .null)))
+    }
+}
+
+extension Gateway.Reply {
+    /// The reply's headers: which upstream answered, after how many attempts, whether the cache
+    /// did; `Content-Type` when there is a body.
+    var headerFields: HTTPFields {
+        var headers = HTTPFields()
+        if let upstream { headers[RPCRoutes.upstreamHeader] = upstream }
+        if attempts > 0 { headers[RPCRoutes.attemptsHeader] = String(attempts) }
+        if let cache { headers[RPCRoutes.cacheHeader] = cache.header }
+        if body != nil { headers[.contentType] = "application/json" }
+        return headers
     }
 }

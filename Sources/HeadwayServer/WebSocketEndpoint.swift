@@ -40,9 +40,13 @@ public struct WebSocketEndpoint: Sendable {
         self.connections = ConnectionCount()
     }
 
-    /// The server builder: HTTP/1.1 with the WebSocket upgrade on the JSON-RPC paths.
-    public var serverBuilder: HTTPServerBuilder {
+    /// The server builder: HTTP/1.1 with the WebSocket upgrade on the JSON-RPC paths, and
+    /// JSON-RPC over HTTP served in the channel by ``RPCChannelHandler`` (bodies up to
+    /// `maxBodyBytes`).
+    public func serverBuilder(maxBodyBytes: Int) -> HTTPServerBuilder {
+        let gateway = self.gateway
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(additionalChannelHandlers: [RPCChannelHandler(gateway: gateway, maxBodyBytes: maxBodyBytes)]),
             ws: WebSocketServerConfiguration(maxFrameSize: limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
         let socketSendBuffer = limits.socketSendBuffer
         let sendBufferBytes = limits.sendBufferBytes
@@ -66,11 +70,7 @@ public struct WebSocketEndpoint: Sendable {
 
     /// The network a WebSocket path reaches, if any.
     func network(for path: String) -> NetworkRouter? {
-        let trimmed = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
-        if trimmed == "/" || trimmed.isEmpty { return gateway.defaultNetwork }
-        let name = trimmed.dropFirst()
-        guard !name.contains("/") else { return nil }
-        return gateway.networks[String(name)]
+        gateway.network(forPath: path)
     }
 
     func serve(

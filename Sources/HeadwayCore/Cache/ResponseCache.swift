@@ -45,11 +45,7 @@ public final class ResponseCache: Sendable {
         _ request: JSONRPCRequest, requirement: BlockRequirement, head currentHead: @autoclosure () -> UInt64?,
         forward: () async -> ForwardOutcome
     ) async -> (outcome: ForwardOutcome, cache: Result)? {
-        guard request.id != nil, let rule = CachePolicy.rule(method: request.method, params: request.params, requirement: requirement)
-        else { return nil }
-        let head = currentHead()
-        if case .finalBlock(let number) = rule, !CachePolicy.isFinal(number, head: head, depth: config.finalityDepth) { return nil }
-        let key = Self.key(request)
+        guard let (rule, head, key) = cacheable(request, requirement: requirement, head: currentHead()) else { return nil }
         // One look under the lock: a hit, or wait for the identical request in flight, or lead.
         let lookup = await withCheckedContinuation { (continuation: CheckedContinuation<Lookup, Never>) in
             let now = state.withLock { state -> Lookup? in
@@ -84,6 +80,34 @@ public final class ResponseCache: Sendable {
             for waiter in waiters { waiter.resume(returning: .shared(outcome)) }
             return (outcome, .miss)
         }
+    }
+
+    /// What the cache holds for `request` now, without waiting (for the event-loop path).
+    public enum Peek: Sendable {
+        /// Not cacheable with the network at this head: forward it.
+        case notCacheable
+        /// The stored answer (counted as a hit).
+        case hit(ForwardOutcome)
+        /// Cacheable but not stored: ``answer(_:requirement:head:forward:)`` leads or joins.
+        case miss
+    }
+
+    public func peek(_ request: JSONRPCRequest, requirement: BlockRequirement, head currentHead: @autoclosure () -> UInt64?) -> Peek {
+        guard let (_, _, key) = cacheable(request, requirement: requirement, head: currentHead()) else { return .notCacheable }
+        guard let entry = state.withLock({ $0.entries.value(for: key) }) else { return .miss }
+        hits.add(1, ordering: .relaxed)
+        return .hit(.answered(entry.response, upstream: entry.upstream, attempts: 0))
+    }
+
+    /// The rule, head and key of a request that may be answered from the cache, or nil.
+    func cacheable(
+        _ request: JSONRPCRequest, requirement: BlockRequirement, head currentHead: @autoclosure () -> UInt64?
+    ) -> (CachePolicy.Rule, UInt64?, String)? {
+        guard request.id != nil, let rule = CachePolicy.rule(method: request.method, params: request.params, requirement: requirement)
+        else { return nil }
+        let head = currentHead()
+        if case .finalBlock(let number) = rule, !CachePolicy.isFinal(number, head: head, depth: config.finalityDepth) { return nil }
+        return (rule, head, Self.key(request))
     }
 
     enum Lookup: Sendable {

@@ -28,6 +28,15 @@ public final class Gateway: Sendable {
         networkNames.count == 1 ? networks[networkNames[0]] : nil
     }
 
+    /// The network a request path reaches (`/{network}`, or `/` with one network), if any.
+    public func network(forPath path: String) -> NetworkRouter? {
+        let trimmed = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        if trimmed == "/" || trimmed.isEmpty { return defaultNetwork }
+        let name = trimmed.dropFirst()
+        guard !name.contains("/") else { return nil }
+        return networks[String(name)]
+    }
+
     /// What the HTTP layer sends back.
     public struct Reply: Sendable {
         /// HTTP status.
@@ -39,6 +48,14 @@ public final class Gateway: Sendable {
         public var attempts: Int = 0
         /// For a single cacheable request: whether the cache answered it.
         public var cache: ResponseCache.Result?
+
+        public init(status: Int, body: ByteBuffer? = nil, upstream: String? = nil, attempts: Int = 0, cache: ResponseCache.Result? = nil) {
+            self.status = status
+            self.body = body
+            self.upstream = upstream
+            self.attempts = attempts
+            self.cache = cache
+        }
     }
 
     /// Handles one client body for `network`; `session` is the WebSocket connection it came on
@@ -89,6 +106,11 @@ public final class Gateway: Sendable {
         } else {
             outcome = await network.forward(request, requirement: requirement)
         }
+        return Self.reply(to: request, outcome: outcome, cache: cache)
+    }
+
+    /// The reply for one request that was forwarded (or answered from the cache).
+    static func reply(to request: JSONRPCRequest, outcome: ForwardOutcome, cache: ResponseCache.Result?) -> Reply {
         switch outcome {
         case .answered(let response, let upstream, let attempts):
             guard let id = request.id else { return Reply(status: 204, upstream: upstream, attempts: attempts) }
@@ -99,6 +121,27 @@ public final class Gateway: Sendable {
         case .unavailable(let reason, let attempts):
             if request.isNotification { return Reply(status: 204, attempts: attempts) }
             return Reply(status: 503, body: JSONRPCError.resourceUnavailable(reason).response(id: request.id), attempts: attempts)
+        }
+    }
+
+    /// ``handle(_:network:session:)`` for a body read on the event loop `loop`, answered there
+    /// without a task when it is a single read: from the cache, or by
+    /// ``NetworkRouter/forwardOnLoop(_:requirement:on:)``. Nil for everything else (batches,
+    /// writes, filters, errors, a cacheable request not in the cache): the caller runs `handle`.
+    public func handleOnLoop(_ body: ByteBuffer, network: NetworkRouter, on loop: any EventLoop) -> EventLoopFuture<Reply>? {
+        guard case .single(.request(let request))? = try? JSONRPCBody.parse(body), request.id != nil, !methods.isBlocked(request.method)
+        else { return nil }
+        let requirement = BlockRequirement.of(method: request.method, params: request.params)
+        switch network.cache?.peek(request, requirement: requirement, head: network.head) {
+        case .hit(let outcome):
+            return loop.makeSucceededFuture(Self.reply(to: request, outcome: outcome, cache: .hit))
+        case .miss:
+            return nil
+        case .notCacheable, nil:
+            break
+        }
+        return network.forwardOnLoop(request, requirement: requirement, on: loop)?.map { outcome in
+            Self.reply(to: request, outcome: outcome, cache: nil)
         }
     }
 

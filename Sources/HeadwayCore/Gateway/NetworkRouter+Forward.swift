@@ -31,6 +31,12 @@ extension NetworkRouter {
             return .unavailable(reason: "no healthy upstream in network \(name)", attempts: 0)
         }
         let (outcome, answeredBy) = await attempt(request, on: candidates, methodClass: methodClass, requirement: requirement)
+        return finishing(outcome, answeredBy: answeredBy, request: request, methodClass: methodClass)
+    }
+
+    /// What the method does with an upstream's answer: filter ids get their owner's tag,
+    /// `eth_blockNumber` never goes back.
+    func finishing(_ outcome: ForwardOutcome, answeredBy: UpstreamHandle?, request: JSONRPCRequest, methodClass: MethodClass) -> ForwardOutcome {
         guard case .answered(let response, let upstream, let attempts) = outcome, let answeredBy else { return outcome }
         if methodClass == .filterCreate, let tagged = tagFilterID(response, owner: answeredBy) {
             return .answered(tagged, upstream: upstream, attempts: attempts)
@@ -39,6 +45,18 @@ extension NetworkRouter {
             return .answered(consistent, upstream: upstream, attempts: attempts)
         }
         return outcome
+    }
+
+    /// An attempt started before ``attempt(_:on:methodClass:requirement:first:)`` took over (by
+    /// the event-loop path, see ``forwardOnLoop(_:requirement:on:)``), on the first candidate.
+    struct FirstAttempt: Sendable {
+        let handle: UpstreamHandle
+        /// Succeeded with the attempt's result; failed only to stop waiting for it.
+        let result: EventLoopPromise<AttemptResult>
+        /// When the request started: its deadline counts from here.
+        let started: ContinuousClock.Instant
+        /// Its hedge delay passed while it still ran: the next attempt starts at once.
+        let hedgeDue: Bool
     }
 
     /// What one attempt produced.
@@ -58,12 +76,14 @@ extension NetworkRouter {
     /// Tries `candidates` in order within the deadline and `max_attempts`, retrying where the
     /// method class allows and hedging slow reads; no upstream is tried twice unless all were.
     /// Also returns the upstream that answered, for what the caller does with the answer.
+    /// With `first`, that attempt (on `candidates[0]`) counts as started already.
     func attempt(
-        _ request: JSONRPCRequest, on candidates: [UpstreamHandle], methodClass: MethodClass, requirement: BlockRequirement
+        _ request: JSONRPCRequest, on candidates: [UpstreamHandle], methodClass: MethodClass, requirement: BlockRequirement,
+        first: FirstAttempt? = nil
     ) async -> (outcome: ForwardOutcome, answeredBy: UpstreamHandle?) {
         let policy = config.request
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: policy.deadline)
+        let deadline = (first?.started ?? clock.now).advanced(by: policy.deadline)
         let maxAttempts = max(1, policy.maxAttempts)
         let hedging = methodClass.hedges && policy.hedge.enabled && !request.isNotification
         return await withTaskGroup(of: AttemptResult.self) { group in
@@ -121,10 +141,28 @@ extension NetworkRouter {
                 }
             }
 
-            guard let first = launch() else {
-                return (.unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0), nil)
+            if let first {
+                next = 1
+                attempts = 1
+                running = 1
+                group.addTask {
+                    // Cancelled (an answer came, the deadline passed): stop waiting at once, as
+                    // a transport's send does; the attempt itself ends on its own.
+                    await withTaskCancellationHandler {
+                        (try? await first.result.futureResult.get())
+                            ?? .failed(UpstreamFailure(.connectionClosed, "\(first.handle.name): attempt cancelled"), first.handle)
+                    } onCancel: {
+                        first.result.fail(CancellationError())
+                    }
+                }
+                // Without a hedge due, only the deadline is left to watch until it ends.
+                armTimer(after: first.hedgeDue ? launch() : nil)
+            } else {
+                guard let started = launch() else {
+                    return (.unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0), nil)
+                }
+                armTimer(after: started)
             }
-            armTimer(after: first)
             while running > 0, let result = await group.next() {
                 switch result {
                 case .timer(let fired):
@@ -188,22 +226,8 @@ extension NetworkRouter {
     ) async -> AttemptResult {
         let result: AttemptResult
         do {
-            let body = try await handle.send(request.body, timeout: timeout)
-            if request.isNotification {
-                result = .delivered(handle)
-            } else if let response = JSONRPCResponse(scanning: body) {
-                if let error = response.error, config.request.retryOn.isRetryable(error, methodClass: methodClass) {
-                    result = .nodeError(response, handle, reason: "error \(error.code): \(error.message)")
-                } else if response.resultKind == .null, case .number(let number) = requirement, number <= (head ?? 0),
-                    Self.nullMeansMissing.contains(request.method)
-                {
-                    result = .nodeError(response, handle, reason: "block \(number) missing on this node")
-                } else {
-                    result = .answer(response, handle)
-                }
-            } else {
-                result = .failed(UpstreamFailure(.badResponse, "\(handle.name) returned a body that is not a JSON-RPC response"), handle)
-            }
+            result = classify(
+                try await handle.send(request.body, timeout: timeout), of: request, from: handle, methodClass: methodClass, requirement: requirement)
         } catch {
             result = .failed(error, handle)
         }
@@ -211,13 +235,37 @@ extension NetworkRouter {
             handle.breaker.withLock { $0.releaseProbe() }
             return result
         }
-        let now = ContinuousClock.now
+        record(result, on: handle)
+        return result
+    }
+
+    /// What an upstream's 2xx body means for `request`: the answer, a node-side error to retry
+    /// elsewhere, or not a JSON-RPC response at all.
+    func classify(
+        _ body: ByteBuffer, of request: JSONRPCRequest, from handle: UpstreamHandle, methodClass: MethodClass, requirement: BlockRequirement
+    ) -> AttemptResult {
+        if request.isNotification { return .delivered(handle) }
+        guard let response = JSONRPCResponse(scanning: body) else {
+            return .failed(UpstreamFailure(.badResponse, "\(handle.name) returned a body that is not a JSON-RPC response"), handle)
+        }
+        if let error = response.error, config.request.retryOn.isRetryable(error, methodClass: methodClass) {
+            return .nodeError(response, handle, reason: "error \(error.code): \(error.message)")
+        }
+        if response.resultKind == .null, case .number(let number) = requirement, number <= (head ?? 0), Self.nullMeansMissing.contains(request.method) {
+            return .nodeError(response, handle, reason: "block \(number) missing on this node")
+        }
+        return .answer(response, handle)
+    }
+
+    /// Feeds an attempt's result to the upstream's circuit breaker.
+    func record(_ result: AttemptResult, on handle: UpstreamHandle) {
         switch result {
         case .answer, .delivered: handle.breaker.withLock { $0.recordSuccess() }
-        case .nodeError, .failed: handle.breaker.withLock { $0.recordFailure(at: now) }
+        case .nodeError, .failed:
+            let now = ContinuousClock.now
+            handle.breaker.withLock { $0.recordFailure(at: now) }
         case .timer: break
         }
-        return result
     }
 
     /// Methods for which `null` about a block the network has means "this node lacks it".

@@ -63,6 +63,21 @@ public final class UpstreamHandle: Sendable {
         }
     }
 
+    /// ``send(_:timeout:clock:)`` for code on the event loop `loop`: completed there.
+    func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
+        outstandingCount.add(1, ordering: .relaxed)
+        let start = ContinuousClock.now
+        let sent = transport.send(body, timeout: timeout, on: loop)
+        sent.whenComplete { [self] result in
+            outstandingCount.subtract(1, ordering: .relaxed)
+            switch result {
+            case .success: record(latency: start.duration(to: .now))
+            case .failure: failedRecently.store(true, ordering: .relaxed)
+            }
+        }
+        return sent
+    }
+
     /// Sets the head a health round reported (it may go down after a reorg).
     func setHead(_ head: UInt64) {
         headBlock.store(head, ordering: .relaxed)

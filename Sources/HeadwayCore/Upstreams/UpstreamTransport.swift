@@ -34,6 +34,18 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
 public protocol UpstreamTransport: Sendable {
     /// Sends `body` (a JSON-RPC request object) and returns the upstream's 2xx response body.
     func send(_ body: ByteBuffer, timeout: Duration) async throws(UpstreamFailure) -> ByteBuffer
+
+    /// The same, started from code running on `loop` and completed on it (the request path that
+    /// stays on the event loop that read the client's request); fails with ``UpstreamFailure``.
+    func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer>
+}
+
+extension UpstreamTransport {
+    /// Bridges to the async `send` through a task: right for transports that are not built on
+    /// the event loops themselves.
+    public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
+        loop.makeFutureWithTask { try await self.send(body, timeout: timeout) }
+    }
 }
 
 /// Makes the transport for an upstream definition (the App gives the HTTP one; tests give fakes).

@@ -51,6 +51,19 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
             throw UpstreamFailure(.connectionClosed, "\(pool.target.redactedURL): \(error)")
         }
     }
+
+    /// Over a connection of `loop` itself when it belongs to the pool's group (no hop at all).
+    public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
+        let promise = loop.makePromise(of: ByteBuffer.self)
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let bound = pool.loops[ObjectIdentifier(loop)] ?? pool.first
+        if bound.eventLoop === loop && loop.inEventLoop {
+            bound.value.send(body, deadline: deadline, promise: promise, bound: bound)
+        } else {
+            bound.eventLoop.execute { bound.value.send(body, deadline: deadline, promise: promise, bound: bound) }
+        }
+        return promise.futureResult
+    }
 }
 
 /// One ``HTTP1LoopPool`` per event loop of the group.

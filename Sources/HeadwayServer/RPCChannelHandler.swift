@@ -1,0 +1,206 @@
+import HTTPTypes
+import HeadwayCore
+import JSONRPC
+import NIOCore
+import NIOHTTPTypes
+
+/// Serves `POST /{network}` JSON-RPC requests in the HTTP channel itself, ahead of Hummingbird's
+/// router: a single read goes upstream from this event loop and its answer is written back here
+/// (``Gateway/handleOnLoop(_:network:on:)``), with no task and no thread hop on the way; any other
+/// JSON-RPC body runs ``Gateway/handle(_:network:session:)`` in a task and is answered here too.
+/// Everything else (GET, unknown paths, `Expect`, WebSocket upgrades) passes on to Hummingbird,
+/// which answers it as before (see ``RPCRoutes``).
+///
+/// Responses stay in request order: a request is only taken while Hummingbird has none in
+/// progress on this connection, and parts that arrive while one is being answered (a pipelining
+/// client) wait, with reading paused, until its response is written. A graceful shutdown
+/// (`ChannelShouldQuiesceEvent`) waits for that response too.
+final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    enum Mode {
+        case idle
+        /// Passing the current request's parts on to Hummingbird.
+        case passing
+        /// Reading a JSON-RPC body (nil once it went over `max_body_bytes`).
+        case collecting(HTTPRequest, NetworkRouter, ByteBuffer?)
+        /// Waiting for the reply to write.
+        case answering
+    }
+
+    let gateway: Gateway
+    let maxBodyBytes: Int
+    private var mode = Mode.idle
+    /// Requests passed to Hummingbird whose response has not been written yet.
+    private var passedInProgress = 0
+    /// What arrived while a request was being answered: parts, and a decoding error after them.
+    enum Arrival {
+        case part(HTTPRequestPart)
+        case error(any Error)
+    }
+    private var waiting: [Arrival] = []
+    private var readPending = false
+    private var quiescePending = false
+    private var task: Task<Void, Never>?
+    private var date = HTTPDate()
+    /// False once the channel closed: a reply that comes later is dropped.
+    private var isActive = true
+
+    init(gateway: Gateway, maxBodyBytes: Int) {
+        self.gateway = gateway
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if case .answering = mode {
+            waiting.append(.part(part))
+            return
+        }
+        read(part, context: context)
+    }
+
+    /// A malformed request after one being answered (Hummingbird answers 400 and closes) waits
+    /// for that answer, like the parts before it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .answering = mode {
+            waiting.append(.error(error))
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    private func read(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch (mode, part) {
+        case (.idle, .head(let head)):
+            if passedInProgress == 0, head.method == .post, head.headerFields[.expect] == nil, let path = head.path,
+                let network = gateway.network(forPath: path)
+            {
+                let declared = head.headerFields[.contentLength].flatMap(Int.init) ?? 0
+                mode = .collecting(head, network, declared > maxBodyBytes ? nil : ByteBuffer())
+            } else {
+                mode = .passing
+                passedInProgress += 1
+                context.fireChannelRead(wrapInboundOut(part))
+            }
+        case (.collecting(let head, let network, var body), .body(var chunk)):
+            if body != nil, body!.readableBytes + chunk.readableBytes <= maxBodyBytes {
+                mode = .idle  // drops the buffer's other reference before the append
+                body!.writeBuffer(&chunk)
+                mode = .collecting(head, network, body)
+            } else {
+                mode = .collecting(head, network, nil)
+            }
+        case (.collecting(let head, let network, let body), .end):
+            mode = .answering
+            answer(head, network: network, body: body, context: context)
+        case (.passing, .end):
+            mode = .idle
+            context.fireChannelRead(wrapInboundOut(part))
+        default:
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+    }
+
+    private func answer(_ head: HTTPRequest, network: NetworkRouter, body: ByteBuffer?, context: ChannelHandlerContext) {
+        let close = head.headerFields[.connection]?.lowercased() == "close"
+        guard let body else {
+            let tooLarge = Gateway.Reply(status: 413, body: RPCRoutes.tooLargeError(maxBodyBytes).response(id: .null))
+            write(tooLarge, close: close, context: context)
+            return
+        }
+        let loop = context.eventLoop
+        let reply: EventLoopFuture<Gateway.Reply>
+        if let onLoop = gateway.handleOnLoop(body, network: network, on: loop) {
+            reply = onLoop
+        } else {
+            let promise = loop.makePromise(of: Gateway.Reply.self)
+            let gateway = self.gateway
+            task = Task { promise.succeed(await gateway.handle(body, network: network)) }
+            reply = promise.futureResult
+        }
+        reply.assumeIsolated().whenSuccess { reply in
+            self.task = nil
+            guard self.isActive else { return }
+            self.write(reply, close: close, context: context)
+        }
+    }
+
+    private func write(_ reply: Gateway.Reply, close: Bool, context: ChannelHandlerContext) {
+        var fields = reply.headerFields
+        fields[.contentLength] = String(reply.body?.readableBytes ?? 0)
+        if close { fields[.connection] = "close" }
+        fields[.date] = date.now()
+        fields[.server] = "headway"
+        let status: HTTPResponse.Status = reply.body == nil ? .noContent : .init(code: reply.status)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+        if let body = reply.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        mode = .idle
+        if close {
+            context.close(promise: nil)
+            return
+        }
+        if quiescePending {
+            // Shutting down: Hummingbird closes the connection now that nothing is in progress.
+            quiescePending = false
+            waiting.removeAll()
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            return
+        }
+        // What arrived meanwhile, in order; a request among it may be answered in turn. Parts
+        // passed on outside a read cycle need their read-complete too: Hummingbird's channel
+        // hands reads to its task only then.
+        if !waiting.isEmpty {
+            while !waiting.isEmpty {
+                if case .answering = mode { break }
+                switch waiting.removeFirst() {
+                case .part(let part): read(part, context: context)
+                case .error(let error): context.fireErrorCaught(error)
+                }
+            }
+            context.fireChannelReadComplete()
+        }
+        if readPending, case .idle = mode {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { passedInProgress -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        switch mode {
+        case .answering:
+            readPending = true
+        default:
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch (event, mode) {
+        case (is ChannelShouldQuiesceEvent, .collecting), (is ChannelShouldQuiesceEvent, .answering):
+            quiescePending = true
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        isActive = false
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isActive = false
+        task?.cancel()
+        task = nil
+        context.fireChannelInactive()
+    }
+}
