@@ -131,7 +131,8 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func write(_ reply: Gateway.Reply, close: Bool, context: ChannelHandlerContext) {
         var fields = reply.headerFields
-        fields[.contentLength] = String(reply.body?.readableBytes ?? 0)
+        // A 204 (every request a notification) has no body and no Content-Length.
+        if let body = reply.body { fields[.contentLength] = String(body.readableBytes) }
         if close { fields[.connection] = "close" }
         fields[.date] = date.now()
         fields[.server] = "headway"
