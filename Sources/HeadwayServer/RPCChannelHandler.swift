@@ -44,7 +44,6 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var waiting: [Arrival] = []
     private var readPending = false
     private var quiescePending = false
-    private var task: Task<Void, Never>?
     private var date = HTTPDate()
     /// False once the channel closed: a reply that comes later is dropped.
     private var isActive = true
@@ -119,11 +118,12 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             let promise = loop.makePromise(of: Gateway.Reply.self)
             let gateway = self.gateway
-            task = Task { promise.succeed(await gateway.handle(body, network: network)) }
+            // Not cancelled when the client goes: a write it sent still reaches a node (or not)
+            // as it would have, within the request's deadline.
+            Task { promise.succeed(await gateway.handle(body, network: network)) }
             reply = promise.futureResult
         }
         reply.assumeIsolated().whenSuccess { reply in
-            self.task = nil
             guard self.isActive else { return }
             self.write(reply, close: close, context: context)
         }
@@ -200,8 +200,6 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
-        task?.cancel()
-        task = nil
         context.fireChannelInactive()
     }
 }
