@@ -125,6 +125,16 @@ extension NetworkRouter {
                 return launch()
             }
 
+            /// Starts a hedge (an attempt next to one still running), when one may start.
+            func launchHedge() -> UpstreamHandle? {
+                let hedge = launch()
+                if let hedge {
+                    logger.debug(
+                        "hedging a slow request", metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(hedge.name)"])
+                }
+                return hedge
+            }
+
             /// Arms the one timer: at the hedge delay of the attempt just started on `handle` when
             /// it may be hedged, else at the deadline. An older timer that fires later is stale.
             func armTimer(after handle: UpstreamHandle?) {
@@ -156,7 +166,7 @@ extension NetworkRouter {
                     }
                 }
                 // Without a hedge due, only the deadline is left to watch until it ends.
-                armTimer(after: first.hedgeDue ? launch() : nil)
+                armTimer(after: first.hedgeDue ? launchHedge() : nil)
             } else {
                 guard let started = launch() else {
                     return (.unavailable(reason: "deadline of \(policy.deadline) passed before any upstream was tried", attempts: 0), nil)
@@ -172,14 +182,8 @@ extension NetworkRouter {
                         let detail = lastFailure.map { ": \($0)" } ?? ""
                         return (.unavailable(reason: "deadline of \(policy.deadline) passed\(detail)", attempts: attempts), nil)
                     }
-                    let hedge = launch()
-                    if let hedge {
-                        logger.debug(
-                            "hedging a slow request",
-                            metadata: ["network": "\(name)", "method": "\(request.method)", "upstream": "\(hedge.name)"])
-                    }
                     // Without a hedge (nothing more may start), only the deadline is left to watch.
-                    armTimer(after: hedge)
+                    armTimer(after: launchHedge())
                 case .answer(let response, let handle):
                     group.cancelAll()
                     return (.answered(response, upstream: handle.name, attempts: attempts), handle)
