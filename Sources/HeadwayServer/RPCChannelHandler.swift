@@ -41,8 +41,10 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case part(HTTPRequestPart)
         case error(any Error)
     }
-    private var waiting: [Arrival] = []
+    private var waiting = CircularBuffer<Arrival>()
     private var readPending = false
+    /// Set while ``write(_:close:context:)`` replays `waiting`.
+    private var replaying = false
     private var quiescePending = false
     private var date = HTTPDate()
     /// False once the channel closed: a reply that comes later is dropped.
@@ -154,8 +156,13 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // What arrived meanwhile, in order; a request among it may be answered in turn. Parts
         // passed on outside a read cycle need their read-complete too: Hummingbird's channel
-        // hands reads to its task only then.
+        // hands reads to its task only then. A request answered at once (the cache, a 413)
+        // writes from inside this loop: the loop one frame up goes on, rather than a new one
+        // (hundreds of pipelined requests would otherwise nest that deep).
+        if replaying { return }
         if !waiting.isEmpty {
+            replaying = true
+            defer { replaying = false }
             while !waiting.isEmpty {
                 if case .answering = mode { break }
                 switch waiting.removeFirst() {
@@ -165,14 +172,18 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             context.fireChannelReadComplete()
         }
-        if readPending, case .idle = mode {
+        // Reading resumes unless a replayed request is being answered (a request whose body is
+        // still coming, or idle).
+        if case .answering = mode { return }
+        if readPending {
             readPending = false
             context.read()
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { passedInProgress -= 1 }
+        // (Hummingbird also answers a request it could not decode, which was never passed.)
+        if case .end = unwrapOutboundIn(data) { passedInProgress = max(0, passedInProgress - 1) }
         context.write(data, promise: promise)
     }
 

@@ -94,6 +94,20 @@ import Testing
         #expect(received.contains("HTTP/1.1 400"), "\(received)")
     }
 
+    @Test func hundredsOfPipelinedRequestsAnsweredAtOnceComeBackInOrder() async throws {
+        let a = try await FakeNode.start(name: "a")
+        let (gateway, port) = try await start(a)
+        defer { Task { await gateway.stop() } }
+        // The first eth_chainId goes to the node; the 399 behind it, waiting meanwhile, are
+        // answered from the cache one after the other as they are replayed.
+        let count = 400
+        let requests = (1...count).map { post(body: call("eth_chainId", id: $0), close: $0 == count) }.joined()
+        let received = try await exchange(port, requests)
+        let ids = received.components(separatedBy: #""id":"#).dropFirst().map { Int($0.prefix { $0.isNumber }) ?? -1 }
+        #expect(ids == Array(1...count), "\(received.suffix(300))")
+        #expect(received.lowercased().components(separatedBy: "x-headway-cache: hit").count - 1 == count - 1)
+    }
+
     @Test func aBodyOverTheLimitIs413AndTheConnectionServesOn() async throws {
         let a = try await FakeNode.start(name: "a")
         let (gateway, port) = try await start(a, maxBodyBytes: 100)
