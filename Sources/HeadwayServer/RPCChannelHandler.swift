@@ -5,9 +5,9 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Serves `POST /{network}` JSON-RPC requests in the HTTP channel itself, ahead of Hummingbird's
-/// router: a single read goes upstream from this event loop and its answer is written back here
-/// (``Gateway/handleOnLoop(_:network:on:)``), with no task and no thread hop on the way; any other
-/// JSON-RPC body runs ``Gateway/handle(_:network:session:)`` in a task and is answered here too.
+/// router (``Gateway/handleOnLoop(_:network:on:)``): a single read goes upstream from this event
+/// loop and its answer is written back here, with no task and no thread hop on the way; any other
+/// JSON-RPC body goes on in a task and is answered here too.
 /// Everything else (GET, unknown paths, `Expect`, WebSocket upgrades) passes on to Hummingbird,
 /// which answers it as before (see ``RPCRoutes``).
 ///
@@ -113,19 +113,9 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             write(tooLarge, close: close, context: context)
             return
         }
-        let loop = context.eventLoop
-        let reply: EventLoopFuture<Gateway.Reply>
-        if let onLoop = gateway.handleOnLoop(body, network: network, on: loop) {
-            reply = onLoop
-        } else {
-            let promise = loop.makePromise(of: Gateway.Reply.self)
-            let gateway = self.gateway
-            // Not cancelled when the client goes: a write it sent still reaches a node (or not)
-            // as it would have, within the request's deadline.
-            Task { promise.succeed(await gateway.handle(body, network: network)) }
-            reply = promise.futureResult
-        }
-        reply.assumeIsolated().whenSuccess { reply in
+        // What goes on in a task is not cancelled when the client goes: a write it sent still
+        // reaches a node (or not) as it would have, within the request's deadline.
+        gateway.handleOnLoop(body, network: network, on: context.eventLoop).assumeIsolated().whenSuccess { reply in
             guard self.isActive else { return }
             self.write(reply, close: close, context: context)
         }

@@ -137,10 +137,3 @@ public actor Registry {
         Refusal(status: 404, message: "no upstream named \(name)")
     }
 }
-
-extension Duration {
-    /// The duration in (fractional) milliseconds.
-    public var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-}

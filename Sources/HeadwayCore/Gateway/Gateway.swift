@@ -61,12 +61,26 @@ public final class Gateway: Sendable {
     /// Handles one client body for `network`; `session` is the WebSocket connection it came on
     /// (subscriptions need one).
     public func handle(_ body: ByteBuffer, network: NetworkRouter, session: (any SubscriptionSink)? = nil) async -> Reply {
-        let parsed: JSONRPCBody
-        do {
-            parsed = try JSONRPCBody.parse(body)
-        } catch {
-            return Reply(status: 200, body: error.response(id: .null))
+        switch Self.parse(body) {
+        case .success(let parsed): await handle(parsed, network: network, session: session)
+        case .failure(let unparsable): unparsable.reply
         }
+    }
+
+    /// A body that is not JSON-RPC, and its reply.
+    struct Unparsable: Error {
+        let reply: Reply
+    }
+
+    static func parse(_ body: ByteBuffer) -> Result<JSONRPCBody, Unparsable> {
+        do {
+            return .success(try JSONRPCBody.parse(body))
+        } catch {
+            return .failure(Unparsable(reply: Reply(status: 200, body: error.response(id: .null))))
+        }
+    }
+
+    func handle(_ parsed: JSONRPCBody, network: NetworkRouter, session: (any SubscriptionSink)?) async -> Reply {
         switch parsed {
         case .single(let item):
             return await handle(item, network: network, session: session)
@@ -124,13 +138,27 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// ``handle(_:network:session:)`` for a body read on the event loop `loop`, answered there
-    /// without a task when it is a single read: from the cache, or by
-    /// ``NetworkRouter/forwardOnLoop(_:requirement:on:)``. Nil for everything else (batches,
-    /// writes, filters, errors, a cacheable request not in the cache): the caller runs `handle`.
-    public func handleOnLoop(_ body: ByteBuffer, network: NetworkRouter, on loop: any EventLoop) -> EventLoopFuture<Reply>? {
-        guard case .single(.request(let request))? = try? JSONRPCBody.parse(body), request.id != nil, !methods.isBlocked(request.method)
-        else { return nil }
+    /// ``handle(_:network:session:)`` for a body read on the event loop `loop`, completed there.
+    /// A single read is answered without a task: from the cache, or by
+    /// ``NetworkRouter/forwardOnLoop(_:requirement:on:)``; a body that is not JSON-RPC at once;
+    /// everything else (batches, writes, filters, a cacheable request not in the cache) goes on
+    /// in a task with the body as parsed here.
+    public func handleOnLoop(_ body: ByteBuffer, network: NetworkRouter, on loop: any EventLoop) -> EventLoopFuture<Reply> {
+        let parsed: JSONRPCBody
+        switch Self.parse(body) {
+        case .success(let body): parsed = body
+        case .failure(let unparsable): return loop.makeSucceededFuture(unparsable.reply)
+        }
+        if case .single(.request(let request)) = parsed, request.id != nil, !methods.isBlocked(request.method),
+            let answered = answerOnLoop(request, network: network, on: loop)
+        {
+            return answered
+        }
+        return loop.makeFutureWithTask { await self.handle(parsed, network: network, session: nil) }
+    }
+
+    /// A single read from the cache or forwarded from `loop`; nil when it cannot be answered there.
+    func answerOnLoop(_ request: JSONRPCRequest, network: NetworkRouter, on loop: any EventLoop) -> EventLoopFuture<Reply>? {
         let requirement = BlockRequirement.of(method: request.method, params: request.params)
         switch network.cache?.peek(request, requirement: requirement, head: network.head) {
         case .hit(let outcome):
@@ -138,10 +166,9 @@ public final class Gateway: Sendable {
         case .miss:
             return nil
         case .notCacheable, nil:
-            break
-        }
-        return network.forwardOnLoop(request, requirement: requirement, on: loop)?.map { outcome in
-            Self.reply(to: request, outcome: outcome, cache: nil)
+            return network.forwardOnLoop(request, requirement: requirement, on: loop)?.map { outcome in
+                Self.reply(to: request, outcome: outcome, cache: nil)
+            }
         }
     }
 

@@ -142,8 +142,7 @@ extension NetworkRouter {
                 let current = generation
                 var fire = deadline
                 if let handle, hedging, attempts < maxAttempts {
-                    let delay = min(max(handle.slowLatency, policy.hedge.minDelay), policy.hedge.maxDelay)
-                    fire = min(fire, clock.now.advanced(by: delay))
+                    fire = min(fire, clock.now.advanced(by: hedgeDelay(after: handle)))
                 }
                 group.addTask {
                     await self.timer.sleep(until: fire)
@@ -259,6 +258,12 @@ extension NetworkRouter {
             return .nodeError(response, handle, reason: "block \(number) missing on this node")
         }
         return .answer(response, handle)
+    }
+
+    /// How long an attempt on `handle` runs before a hedge starts: slower than that upstream's
+    /// recent high latency, within `hedge.min_delay` … `hedge.max_delay`.
+    func hedgeDelay(after handle: UpstreamHandle) -> Duration {
+        min(max(handle.slowLatency, config.request.hedge.minDelay), config.request.hedge.maxDelay)
     }
 
     /// Feeds an attempt's result to the upstream's circuit breaker.

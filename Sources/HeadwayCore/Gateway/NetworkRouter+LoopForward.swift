@@ -19,28 +19,24 @@ extension NetworkRouter {
         guard let handle = candidates.first, handle.breaker.withLock({ $0.allow(at: started) }) else { return nil }
         let policy = config.request
         let outcome = loop.makePromise(of: ForwardOutcome.self)
-        let result = loop.makePromise(of: AttemptResult.self)
-        /// Set when the task took over: the attempt's result goes to it.
-        let handedOver = NIOLoopBoundBox(false, eventLoop: loop)
+        /// Set once the task took over: the first attempt's result goes to it through this promise.
+        let handedOver = NIOLoopBoundBox(EventLoopPromise<AttemptResult>?.none, eventLoop: loop)
 
-        @Sendable func handOver(hedgeDue: Bool) {
-            handedOver.value = true
+        @Sendable func handOver(hedgeDue: Bool) -> EventLoopPromise<AttemptResult> {
+            let result = loop.makePromise(of: AttemptResult.self)
+            handedOver.value = result
             let first = FirstAttempt(handle: handle, result: result, started: started, hedgeDue: hedgeDue)
             outcome.completeWithTask {
                 let (forwarded, answeredBy) = await self.attempt(request, on: candidates, methodClass: methodClass, requirement: requirement, first: first)
                 return self.finishing(forwarded, answeredBy: answeredBy, request: request, methodClass: methodClass)
             }
+            return result
         }
 
-        let hedge: Scheduled<Void>?
-        if policy.hedge.enabled, policy.maxAttempts > 1, candidates.count > 1 {
-            let delay = min(max(handle.slowLatency, policy.hedge.minDelay), policy.hedge.maxDelay)
-            hedge = loop.scheduleTask(in: TimeAmount(delay)) { handOver(hedgeDue: true) }
-        } else {
-            hedge = nil
-        }
-        let timeout = min(policy.attemptTimeout, policy.deadline)
-        handle.send(request.body, timeout: timeout, on: loop).whenComplete { [self] sent in
+        let hedge =
+            policy.hedge.enabled && policy.maxAttempts > 1 && candidates.count > 1
+            ? loop.scheduleTask(in: TimeAmount(hedgeDelay(after: handle))) { _ = handOver(hedgeDue: true) } : nil
+        handle.send(request.body, timeout: min(policy.attemptTimeout, policy.deadline), on: loop).whenComplete { [self] sent in
             hedge?.cancel()
             let attempt: AttemptResult
             switch sent {
@@ -48,14 +44,14 @@ extension NetworkRouter {
             case .failure(let error): attempt = .failed(error as? UpstreamFailure ?? UpstreamFailure(.connectionClosed, "\(error)"), handle)
             }
             record(attempt, on: handle)
-            if !handedOver.value, case .answer(let response, _) = attempt {
+            if let result = handedOver.value {
+                result.succeed(attempt)
+            } else if case .answer(let response, _) = attempt {
                 let answered = ForwardOutcome.answered(response, upstream: handle.name, attempts: 1)
                 outcome.succeed(finishing(answered, answeredBy: handle, request: request, methodClass: methodClass))
-                result.succeed(attempt)
-                return
+            } else {
+                handOver(hedgeDue: false).succeed(attempt)
             }
-            result.succeed(attempt)
-            if !handedOver.value { handOver(hedgeDue: false) }
         }
         return outcome.futureResult
     }

@@ -67,7 +67,7 @@ public struct HealthMonitor<C: Clock>: Service where C.Duration == Duration {
         let took = started.duration(to: .now)
         let roundMetadata: Logger.Metadata = [
             "network": "\(router.name)", "upstreams": "\(targets.count)",
-            "duration_ms": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)",
+            "duration_ms": "\(Int(took.milliseconds))",
         ]
         if took > health.interval {
             // A hanging node holds its slot for health.timeout; rounds of more upstreams than

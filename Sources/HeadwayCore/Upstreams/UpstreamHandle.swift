@@ -49,33 +49,43 @@ public final class UpstreamHandle: Sendable {
 
     /// Sends through the transport, keeping the outstanding count and the latency statistics.
     /// A cancelled send (a hedge that lost) counts as neither success nor failure.
-    func send(_ body: ByteBuffer, timeout: Duration, clock: ContinuousClock = ContinuousClock()) async throws(UpstreamFailure) -> ByteBuffer {
-        outstandingCount.add(1, ordering: .relaxed)
-        defer { outstandingCount.subtract(1, ordering: .relaxed) }
-        let start = clock.now
+    func send(_ body: ByteBuffer, timeout: Duration) async throws(UpstreamFailure) -> ByteBuffer {
+        let start = began()
         do {
             let response = try await transport.send(body, timeout: timeout)
-            record(latency: start.duration(to: clock.now))
+            ended(start, succeeded: true)
             return response
         } catch {
-            if !Task.isCancelled { failedRecently.store(true, ordering: .relaxed) }
+            ended(start, succeeded: false, cancelled: Task.isCancelled)
             throw error
         }
     }
 
-    /// ``send(_:timeout:clock:)`` for code on the event loop `loop`: completed there.
+    /// ``send(_:timeout:)`` for code on the event loop `loop`: completed there.
     func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
-        outstandingCount.add(1, ordering: .relaxed)
-        let start = ContinuousClock.now
+        let start = began()
         let sent = transport.send(body, timeout: timeout, on: loop)
         sent.whenComplete { [self] result in
-            outstandingCount.subtract(1, ordering: .relaxed)
-            switch result {
-            case .success: record(latency: start.duration(to: .now))
-            case .failure: failedRecently.store(true, ordering: .relaxed)
-            }
+            if case .success = result { ended(start, succeeded: true) } else { ended(start, succeeded: false) }
         }
         return sent
+    }
+
+    /// A send starts: one more outstanding.
+    private func began() -> ContinuousClock.Instant {
+        outstandingCount.add(1, ordering: .relaxed)
+        return .now
+    }
+
+    /// A send that began at `start` ended: its latency counts when it succeeded, a failure makes
+    /// the upstream suspect (not a cancelled one: a hedge that lost).
+    private func ended(_ start: ContinuousClock.Instant, succeeded: Bool, cancelled: Bool = false) {
+        outstandingCount.subtract(1, ordering: .relaxed)
+        if succeeded {
+            record(latency: start.duration(to: .now))
+        } else if !cancelled {
+            failedRecently.store(true, ordering: .relaxed)
+        }
     }
 
     /// Sets the head a health round reported (it may go down after a reorg).

@@ -32,12 +32,7 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
     }
 
     public func send(_ body: ByteBuffer, timeout: Duration) async throws(UpstreamFailure) -> ByteBuffer {
-        let (loop, bound) = pool.pick()
-        let promise = loop.makePromise(of: ByteBuffer.self)
-        let deadline = NIODeadline.now() + TimeAmount(timeout)
-        loop.execute {
-            bound.value.send(body, deadline: deadline, promise: promise, bound: bound)
-        }
+        let promise = start(body, timeout: timeout, on: pool.group.any())
         do {
             return try await withTaskCancellationHandler {
                 try await promise.futureResult.get()
@@ -52,8 +47,13 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
         }
     }
 
-    /// Over a connection of `loop` itself when it belongs to the pool's group (no hop at all).
     public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
+        start(body, timeout: timeout, on: loop).futureResult
+    }
+
+    /// Starts an exchange over a connection of `loop`'s pool (the group's first loop's when
+    /// `loop` is not one of the group): directly when called on that loop, no hop at all.
+    func start(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopPromise<ByteBuffer> {
         let promise = loop.makePromise(of: ByteBuffer.self)
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         let bound = pool.loops[ObjectIdentifier(loop)] ?? pool.first
@@ -62,7 +62,7 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
         } else {
             bound.eventLoop.execute { bound.value.send(body, deadline: deadline, promise: promise, bound: bound) }
         }
-        return promise.futureResult
+        return promise
     }
 }
 
@@ -85,12 +85,6 @@ final class HTTP1ConnectionPool: Sendable {
         }
         self.loops = loops
         self.first = first!
-    }
-
-    /// The caller's event loop when it runs on one, else the next one of the group.
-    func pick() -> (any EventLoop, NIOLoopBoundBox<HTTP1LoopPool>) {
-        let bound = loops[ObjectIdentifier(group.any())] ?? first
-        return (bound.eventLoop, bound)
     }
 
     deinit {
