@@ -1,8 +1,8 @@
-import HTTPTypes
 import HeadwayCore
 import JSONRPC
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
 /// Serves `POST /{network}` JSON-RPC requests in the HTTP channel itself, ahead of Hummingbird's
 /// router (``Gateway/handleOnLoop(_:network:on:)``): a single read goes upstream from this event
@@ -11,22 +11,26 @@ import NIOHTTPTypes
 /// Everything else (GET, unknown paths, `Expect`, WebSocket upgrades) passes on to Hummingbird,
 /// which answers it as before (see ``RPCRoutes``).
 ///
+/// It sits right after NIO's HTTP/1 codec, ahead of the conversion to Swift HTTP Types that
+/// Hummingbird's channel adds (``Installer`` puts it there): a request it answers is never
+/// converted, and neither is its response.
+///
 /// Responses stay in request order: a request is only taken while Hummingbird has none in
 /// progress on this connection, and parts that arrive while one is being answered (a pipelining
-/// client) wait, with reading paused, until its response is written. A graceful shutdown
+/// client) wait, with reading then paused, until its response is written. A graceful shutdown
 /// (`ChannelShouldQuiesceEvent`) waits for that response too.
 final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     enum Mode {
         case idle
         /// Passing the current request's parts on to Hummingbird.
         case passing
         /// Reading a JSON-RPC body (nil once it went over `max_body_bytes`).
-        case collecting(HTTPRequest, NetworkRouter, ByteBuffer?)
+        case collecting(HTTPRequestHead, NetworkRouter, ByteBuffer?)
         /// Waiting for the reply to write.
         case answering
     }
@@ -38,7 +42,7 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var passedInProgress = 0
     /// What arrived while a request was being answered: parts, and a decoding error after them.
     enum Arrival {
-        case part(HTTPRequestPart)
+        case part(HTTPServerRequestPart)
         case error(any Error)
     }
     private var waiting = CircularBuffer<Arrival>()
@@ -46,6 +50,9 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set while ``write(_:close:context:)`` replays `waiting`.
     private var replaying = false
     private var quiescePending = false
+    /// Whether something was passed on since the last read-complete: only then do the handlers
+    /// after this one (Hummingbird's) need theirs.
+    private var passedSinceReadComplete = false
     private var date = HTTPDate()
     /// False once the channel closed: a reply that comes later is dropped.
     private var isActive = true
@@ -71,21 +78,33 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             waiting.append(.error(error))
             return
         }
+        passedSinceReadComplete = true
         context.fireErrorCaught(error)
     }
 
-    private func read(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard passedSinceReadComplete else { return }
+        passedSinceReadComplete = false
+        context.fireChannelReadComplete()
+    }
+
+    private func pass(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        passedSinceReadComplete = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    private func read(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch (mode, part) {
         case (.idle, .head(let head)):
-            if passedInProgress == 0, head.method == .post, head.headerFields[.expect] == nil, let path = head.path,
-                let network = gateway.network(forPath: path)
+            if passedInProgress == 0, head.method == .POST, !head.headers.contains(name: "expect"),
+                let network = gateway.network(forPath: head.uri)
             {
-                let declared = head.headerFields[.contentLength].flatMap(Int.init) ?? 0
+                let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
                 mode = .collecting(head, network, declared > maxBodyBytes ? nil : ByteBuffer())
             } else {
                 mode = .passing
                 passedInProgress += 1
-                context.fireChannelRead(wrapInboundOut(part))
+                pass(part, context: context)
             }
         case (.collecting(let head, let network, var body), .body(var chunk)):
             if body != nil, body!.readableBytes + chunk.readableBytes <= maxBodyBytes {
@@ -100,14 +119,15 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             answer(head, network: network, body: body, context: context)
         case (.passing, .end):
             mode = .idle
-            context.fireChannelRead(wrapInboundOut(part))
+            pass(part, context: context)
         default:
-            context.fireChannelRead(wrapInboundOut(part))
+            pass(part, context: context)
         }
     }
 
-    private func answer(_ head: HTTPRequest, network: NetworkRouter, body: ByteBuffer?, context: ChannelHandlerContext) {
-        let close = head.headerFields[.connection]?.lowercased() == "close"
+    private func answer(_ head: HTTPRequestHead, network: NetworkRouter, body: ByteBuffer?, context: ChannelHandlerContext) {
+        // `Connection: close`, or HTTP/1.0 without `Connection: keep-alive`.
+        let close = !head.isKeepAlive
         guard let body else {
             let tooLarge = Gateway.Reply(status: 413, body: RPCRoutes.tooLargeError(maxBodyBytes).response(id: .null))
             write(tooLarge, close: close, context: context)
@@ -122,15 +142,17 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(_ reply: Gateway.Reply, close: Bool, context: ChannelHandlerContext) {
-        var fields = reply.headerFields
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(8)
+        reply.forEachHeader { headers.add(name: $0.rawName, value: $1) }
         // A 204 (every request a notification) has no body and no Content-Length.
-        if let body = reply.body { fields[.contentLength] = String(body.readableBytes) }
-        if close { fields[.connection] = "close" }
-        fields[.date] = date.now()
-        fields[.server] = "headway"
-        let status: HTTPResponse.Status = reply.body == nil ? .noContent : .init(code: reply.status)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-        if let body = reply.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        if let body = reply.body { headers.add(name: "Content-Length", value: String(body.readableBytes)) }
+        if close { headers.add(name: "Connection", value: "close") }
+        headers.add(name: "Date", value: date.now())
+        headers.add(name: "Server", value: "headway")
+        let status: HTTPResponseStatus = reply.body == nil ? .noContent : .init(statusCode: reply.status)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if let body = reply.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         mode = .idle
         if close {
@@ -157,10 +179,12 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if case .answering = mode { break }
                 switch waiting.removeFirst() {
                 case .part(let part): read(part, context: context)
-                case .error(let error): context.fireErrorCaught(error)
+                case .error(let error):
+                    passedSinceReadComplete = true
+                    context.fireErrorCaught(error)
                 }
             }
-            context.fireChannelReadComplete()
+            channelReadComplete(context: context)
         }
         // Reading resumes unless a replayed request is being answered (a request whose body is
         // still coming, or idle).
@@ -177,11 +201,13 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
+    /// Reading pauses only once something is waiting behind the request being answered (a
+    /// pipelining client): holding every read while a request is answered would take the socket
+    /// out of epoll and put it back (two `epoll_ctl` calls) for each request.
     func read(context: ChannelHandlerContext) {
-        switch mode {
-        case .answering:
+        if case .answering = mode, !waiting.isEmpty {
             readPending = true
-        default:
+        } else {
             context.read()
         }
     }
@@ -202,5 +228,28 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
         context.fireChannelInactive()
+    }
+}
+
+extension RPCChannelHandler {
+    /// Goes where Hummingbird's channel puts its extra handlers (after the conversion to Swift
+    /// HTTP Types) and, once there, puts its ``RPCChannelHandler`` before that conversion and
+    /// leaves. Should the conversion not be found (another Hummingbird pipeline), the handler stays
+    /// out and Hummingbird's routes serve JSON-RPC (``RPCRoutes``), only more slowly.
+    final class Installer: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = Never
+        let handler: RPCChannelHandler
+
+        init(_ handler: RPCChannelHandler) {
+            self.handler = handler
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            let pipeline = context.pipeline.syncOperations
+            if let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) {
+                try? pipeline.addHandler(handler, position: .before(codec))
+            }
+            pipeline.removeHandler(context: context, promise: nil)
+        }
     }
 }

@@ -92,10 +92,15 @@ extension Gateway.Reply {
     /// did; `Content-Type` when there is a body.
     var headerFields: HTTPFields {
         var headers = HTTPFields()
-        if let upstream { headers[RPCRoutes.upstreamHeader] = upstream }
-        if attempts > 0 { headers[RPCRoutes.attemptsHeader] = String(attempts) }
-        if let cache { headers[RPCRoutes.cacheHeader] = cache.header }
-        if body != nil { headers[.contentType] = "application/json" }
+        forEachHeader { headers[$0] = $1 }
         return headers
+    }
+
+    /// The same headers, one by one (``RPCChannelHandler`` writes them as NIO `HTTPHeaders`).
+    func forEachHeader(_ header: (HTTPField.Name, String) -> Void) {
+        if let upstream { header(RPCRoutes.upstreamHeader, upstream) }
+        if attempts > 0 { header(RPCRoutes.attemptsHeader, String(attempts)) }
+        if let cache { header(RPCRoutes.cacheHeader, cache.header) }
+        if body != nil { header(.contentType, "application/json") }
     }
 }

@@ -46,7 +46,7 @@ public struct WebSocketEndpoint: Sendable {
     public func serverBuilder(maxBodyBytes: Int) -> HTTPServerBuilder {
         let gateway = self.gateway
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(additionalChannelHandlers: [RPCChannelHandler(gateway: gateway, maxBodyBytes: maxBodyBytes)]),
+            http1: .init(additionalChannelHandlers: [RPCChannelHandler.Installer(RPCChannelHandler(gateway: gateway, maxBodyBytes: maxBodyBytes))]),
             ws: WebSocketServerConfiguration(maxFrameSize: limits.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
         let socketSendBuffer = limits.socketSendBuffer
         let sendBufferBytes = limits.sendBufferBytes

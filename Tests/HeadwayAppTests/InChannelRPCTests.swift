@@ -71,13 +71,19 @@ import Testing
         #expect(received.lowercased().contains("x-headway-upstream: a"))
     }
 
-    @Test func connectionCloseIsHonouredOnTheInChannelPath() async throws {
+    /// `Connection: close` on HTTP/1.1, and HTTP/1.0 without `Connection: keep-alive`.
+    @Test(arguments: ["HTTP/1.1 with connection: close", "HTTP/1.0"])
+    func theConnectionClosesAfterTheAnswerWhenTheClientAsks(_ version: String) async throws {
         let a = try await FakeNode.start(name: "a")
         let (gateway, port) = try await start(a)
         defer { Task { await gateway.stop() } }
         let clock = ContinuousClock()
         let started = clock.now
-        let received = try await exchange(port, post(body: call("eth_getBalance", id: 1), close: true))
+        let body = call("eth_getBalance", id: 1)
+        let request =
+            version == "HTTP/1.0"
+            ? "POST / HTTP/1.0\r\ncontent-length: \(body.utf8.count)\r\n\r\n" + body : post(body: body, close: true)
+        let received = try await exchange(port, request)
         #expect(started.duration(to: clock.now) < .seconds(5))
         #expect(received.lowercased().contains("connection: close"), "\(received)")
         #expect(received.contains(#""id":1"#))
