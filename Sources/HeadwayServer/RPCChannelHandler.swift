@@ -54,6 +54,8 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// after this one (Hummingbird's) need theirs.
     private var passedSinceReadComplete = false
     private var date = HTTPDate()
+    /// The hedge delay of the request being answered (``SequentialTimer``).
+    private var hedgeTimer: SequentialTimer?
     /// False once the channel closed: a reply that comes later is dropped.
     private var isActive = true
 
@@ -135,7 +137,9 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // What goes on in a task is not cancelled when the client goes: a write it sent still
         // reaches a node (or not) as it would have, within the request's deadline.
-        gateway.handleOnLoop(body, network: network, on: context.eventLoop).assumeIsolated().whenSuccess { reply in
+        let hedgeTimer = self.hedgeTimer ?? SequentialTimer(on: context.eventLoop)
+        self.hedgeTimer = hedgeTimer
+        gateway.handleOnLoop(body, network: network, on: context.eventLoop, hedgeTimer: hedgeTimer).assumeIsolated().whenSuccess { reply in
             guard self.isActive else { return }
             self.write(reply, close: close, context: context)
         }
@@ -223,6 +227,7 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         isActive = false
+        hedgeTimer?.cancel()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -101,6 +101,39 @@ import Testing
         #expect(node.snapshot.connectionsAccepted == 2)
     }
 
+    /// Exchanges on one connection share a timer that is re-armed lazily: a shorter timeout after a
+    /// longer one still fires on time, and a longer one after a shorter one does not fire early.
+    @Test func eachExchangeOnAReusedConnectionTimesOutAtItsOwnDeadline() async throws {
+        let node = try await FakeNode.start(name: "n")
+        defer { Task { await node.stop() } }
+        let transport = transport(node.url)
+        let clock = ContinuousClock()
+        // A 5 s timer is armed, then the node hangs: a 200 ms exchange must not wait for it.
+        _ = try await transport.send(Self.blockNumber, timeout: .seconds(5))
+        node.update { $0.mode = .hang }
+        var start = clock.now
+        var outcome = await failure { () throws(UpstreamFailure) in try await transport.send(Self.blockNumber, timeout: .milliseconds(200)) }
+        #expect(outcome?.kind == .timeout)
+        #expect(clock.now - start < .seconds(2))
+        // A 100 ms timer is armed and outlives its exchange; the next exchange (800 ms) is still in
+        // flight when it fires and must get its full time.
+        node.update { $0.mode = .normal }
+        _ = try await transport.send(Self.blockNumber, timeout: .milliseconds(100))
+        node.update {
+            $0.mode = .normal
+            $0.delay = .milliseconds(400)
+        }
+        start = clock.now
+        let answer = try await transport.send(Self.blockNumber, timeout: .milliseconds(800))
+        #expect(String(buffer: answer).contains("result"))
+        #expect(clock.now - start >= .milliseconds(400))
+        node.update { $0.mode = .hang }
+        start = clock.now
+        outcome = await failure { () throws(UpstreamFailure) in try await transport.send(Self.blockNumber, timeout: .milliseconds(300)) }
+        #expect(outcome?.kind == .timeout)
+        #expect(clock.now - start >= .milliseconds(300))
+    }
+
     @Test func aDroppedConnectionFailsTheRequestAndTheNextOneConnectsAgain() async throws {
         let node = try await FakeNode.start(name: "n")
         defer { Task { await node.stop() } }

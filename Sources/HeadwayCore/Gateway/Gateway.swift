@@ -140,17 +140,20 @@ public final class Gateway: Sendable {
 
     /// ``handle(_:network:session:)`` for a body read on the event loop `loop`, completed there.
     /// A single read is answered without a task: from the cache, or by
-    /// ``NetworkRouter/forwardOnLoop(_:requirement:on:)``; a body that is not JSON-RPC at once;
+    /// ``NetworkRouter/forwardOnLoop(_:requirement:on:hedgeTimer:)`` (`hedgeTimer` is the client
+    /// connection's); a body that is not JSON-RPC at once;
     /// everything else (batches, writes, filters, a cacheable request not in the cache) goes on
     /// in a task with the body as parsed here.
-    public func handleOnLoop(_ body: ByteBuffer, network: NetworkRouter, on loop: any EventLoop) -> EventLoopFuture<Reply> {
+    public func handleOnLoop(
+        _ body: ByteBuffer, network: NetworkRouter, on loop: any EventLoop, hedgeTimer: SequentialTimer
+    ) -> EventLoopFuture<Reply> {
         let parsed: JSONRPCBody
         switch Self.parse(body) {
         case .success(let body): parsed = body
         case .failure(let unparsable): return loop.makeSucceededFuture(unparsable.reply)
         }
         if case .single(.request(let request)) = parsed, request.id != nil, !methods.isBlocked(request.method),
-            let answered = answerOnLoop(request, network: network, on: loop)
+            let answered = answerOnLoop(request, network: network, on: loop, hedgeTimer: hedgeTimer)
         {
             return answered
         }
@@ -158,7 +161,9 @@ public final class Gateway: Sendable {
     }
 
     /// A single read from the cache or forwarded from `loop`; nil when it cannot be answered there.
-    func answerOnLoop(_ request: JSONRPCRequest, network: NetworkRouter, on loop: any EventLoop) -> EventLoopFuture<Reply>? {
+    func answerOnLoop(
+        _ request: JSONRPCRequest, network: NetworkRouter, on loop: any EventLoop, hedgeTimer: SequentialTimer
+    ) -> EventLoopFuture<Reply>? {
         let requirement = BlockRequirement.of(method: request.method, params: request.params)
         switch network.cache?.peek(request, requirement: requirement, head: network.head) {
         case .hit(let outcome):
@@ -166,7 +171,7 @@ public final class Gateway: Sendable {
         case .miss:
             return nil
         case .notCacheable, nil:
-            return network.forwardOnLoop(request, requirement: requirement, on: loop)?.map { outcome in
+            return network.forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer)?.map { outcome in
                 Self.reply(to: request, outcome: outcome, cache: nil)
             }
         }

@@ -9,9 +9,14 @@ extension NetworkRouter {
     /// continues in ``attempt(_:on:methodClass:requirement:first:)``, with this first attempt
     /// counted and still running: retries, hedging and deadlines are those of `forward`.
     ///
+    /// The hedge delay runs on `hedgeTimer`, a timer of `loop` that the requests of one client
+    /// connection share (they come one at a time).
+    ///
     /// Returns nil for what does not take this path (not a read, a notification, no upstream, an
     /// open breaker on the best candidate): the caller forwards it the usual way.
-    public func forwardOnLoop(_ request: JSONRPCRequest, requirement: BlockRequirement, on loop: any EventLoop) -> EventLoopFuture<ForwardOutcome>? {
+    public func forwardOnLoop(
+        _ request: JSONRPCRequest, requirement: BlockRequirement, on loop: any EventLoop, hedgeTimer: SequentialTimer
+    ) -> EventLoopFuture<ForwardOutcome>? {
         let methodClass = MethodClass.of(request.method)
         guard methodClass == .read, !request.isNotification else { return nil }
         let candidates = candidates(for: requirement)
@@ -35,9 +40,10 @@ extension NetworkRouter {
 
         let hedge =
             policy.hedge.enabled && policy.maxAttempts > 1 && candidates.count > 1
-            ? loop.scheduleTask(in: TimeAmount(hedgeDelay(after: handle))) { _ = handOver(hedgeDue: true) } : nil
-        handle.send(request.body, timeout: min(policy.attemptTimeout, policy.deadline), on: loop).whenComplete { [self] sent in
-            hedge?.cancel()
+            ? hedgeTimer.set(at: .now() + TimeAmount(hedgeDelay(after: handle))) { _ = handOver(hedgeDue: true) } : nil
+        let sent = handle.send(request.body, timeout: min(policy.attemptTimeout, policy.deadline), on: loop)
+        sent.hop(to: loop).assumeIsolated().whenComplete { [self] sent in
+            if let hedge { hedgeTimer.clear(hedge) }
             let attempt: AttemptResult
             switch sent {
             case .success(let body): attempt = classify(body, of: request, from: handle, methodClass: methodClass, requirement: requirement)

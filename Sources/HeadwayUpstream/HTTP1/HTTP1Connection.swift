@@ -5,6 +5,7 @@ import NIOHTTP1
 /// One keep-alive HTTP/1.1 connection to an upstream, carrying one exchange at a time. It lives on
 /// its channel's event loop and goes back to its ``HTTP1LoopPool`` when an exchange ends with the
 /// connection still reusable.
+/// Its exchanges' timeouts share one lazily re-armed timer (``SequentialTimer``).
 final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -12,7 +13,7 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
     /// The exchange in flight.
     struct Exchange {
         let promise: EventLoopPromise<ByteBuffer>
-        let timeout: Scheduled<Void>
+        let timeout: SequentialTimer.Token
         var status: HTTPResponseStatus = .ok
         var keepAlive = true
         var body: ByteBuffer?
@@ -22,6 +23,7 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
     let target: HTTP1Target
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
+    private var timer: SequentialTimer?
     /// When the connection last finished an exchange (or connected).
     private(set) var idleSince = NIODeadline.now()
     private(set) var isOpen = true
@@ -33,19 +35,21 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        timer = SequentialTimer(on: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
         self.context = nil
     }
 
     /// Sends `body` and completes `promise` with the 2xx response body, or an ``UpstreamFailure``.
     func start(_ body: ByteBuffer, deadline: NIODeadline, promise: EventLoopPromise<ByteBuffer>) {
-        guard let context, isOpen else {
+        guard let context, let timer, isOpen else {
             promise.fail(UpstreamFailure(.connectionClosed, "\(target.redactedURL): connection closed"))
             return
         }
-        let timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+        let timeout = timer.set(at: deadline) { [self] in
             finish(.failure(UpstreamFailure(.timeout, "\(target.redactedURL): no answer in time")), reusable: false)
         }
         exchange = Exchange(promise: promise, timeout: timeout)
@@ -115,7 +119,7 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         self.exchange = nil
-        exchange.timeout.cancel()
+        timer?.clear(exchange.timeout)
         if reusable && isOpen {
             idleSince = .now()
             pool.value.release(self)

@@ -12,7 +12,7 @@ import Testing
 
     func forward(_ router: NetworkRouter, _ request: JSONRPCRequest) async throws -> ForwardOutcome? {
         let requirement = BlockRequirement.of(method: request.method, params: request.params)
-        let started = try await loop.submit { router.forwardOnLoop(request, requirement: requirement, on: loop) }.get()
+        let started = try await loop.submit { router.forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: SequentialTimer(on: loop)) }.get()
         return try await started?.get()
     }
 

@@ -1,0 +1,90 @@
+import HeadwayCore
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// The lazily re-armed timer behind hedge delays and node-connection timeouts.
+@Suite struct SequentialTimerTests {
+    let loop = MultiThreadedEventLoopGroup.singleton.next()
+
+    /// When each action ran, by name, measured from the start.
+    final class Runs: Sendable {
+        let start = NIODeadline.now()
+        let runs = Mutex<[String: TimeAmount]>([:])
+        func record(_ name: String) { runs.withLock { $0[name] = .now() - start } }
+        var snapshot: [String: TimeAmount] { runs.withLock { $0 } }
+    }
+
+    func wait(_ amount: TimeAmount) async throws {
+        try await Task.sleep(for: .nanoseconds(amount.nanoseconds))
+    }
+
+    @Test func anActionRunsAtItsDeadlineAndNotBefore() async throws {
+        let runs = Runs()
+        try await loop.submit {
+            let timer = SequentialTimer(on: loop)
+            timer.set(at: runs.start + .milliseconds(200)) { runs.record("a") }
+        }.get()
+        try await wait(.milliseconds(100))
+        #expect(runs.snapshot["a"] == nil)
+        try await wait(.milliseconds(900))
+        let ran = try #require(runs.snapshot["a"])
+        #expect(ran >= .milliseconds(200))
+    }
+
+    @Test func anEarlierDeadlineAfterALaterOneFiresOnTime() async throws {
+        let runs = Runs()
+        try await loop.submit {
+            let timer = SequentialTimer(on: loop)
+            let late = timer.set(at: runs.start + .seconds(5)) { runs.record("late") }
+            timer.clear(late)
+            timer.set(at: runs.start + .milliseconds(100)) { runs.record("early") }
+        }.get()
+        try await wait(.seconds(1))
+        #expect(runs.snapshot["early"] != nil)
+        #expect(runs.snapshot["late"] == nil)
+    }
+
+    @Test func aLaterDeadlineAfterAnEarlierOneIsNotRunEarly() async throws {
+        let runs = Runs()
+        try await loop.submit {
+            let timer = SequentialTimer(on: loop)
+            let early = timer.set(at: runs.start + .milliseconds(50)) { runs.record("early") }
+            timer.clear(early)
+            // The NIO timer stays armed for 50 ms; this action is due at 300 ms.
+            timer.set(at: runs.start + .milliseconds(300)) { runs.record("late") }
+        }.get()
+        try await wait(.milliseconds(150))
+        #expect(runs.snapshot.isEmpty)
+        try await wait(.milliseconds(850))
+        let ran = try #require(runs.snapshot["late"])
+        #expect(ran >= .milliseconds(300))
+        #expect(runs.snapshot["early"] == nil)
+    }
+
+    @Test func clearingWithAnOldTokenLeavesTheNewerAction() async throws {
+        let runs = Runs()
+        try await loop.submit {
+            let timer = SequentialTimer(on: loop)
+            let first = timer.set(at: runs.start + .milliseconds(100)) { runs.record("first") }
+            // The first operation was handed on (its action replaced); it ends after the second began.
+            timer.set(at: runs.start + .milliseconds(150)) { runs.record("second") }
+            timer.clear(first)
+        }.get()
+        try await wait(.seconds(1))
+        #expect(runs.snapshot["second"] != nil)
+        #expect(runs.snapshot["first"] == nil)
+    }
+
+    @Test func cancelStopsThePendingAction() async throws {
+        let runs = Runs()
+        try await loop.submit {
+            let timer = SequentialTimer(on: loop)
+            timer.set(at: runs.start + .milliseconds(100)) { runs.record("a") }
+            timer.cancel()
+        }.get()
+        try await wait(.milliseconds(500))
+        #expect(runs.snapshot.isEmpty)
+    }
+}
