@@ -16,16 +16,21 @@ import Testing
         var snapshot: [String: TimeAmount] { runs.withLock { $0 } }
     }
 
+    /// Runs `body` on the loop with a new timer.
+    func start(_ body: @escaping @Sendable (SequentialTimer, Runs) -> Void) async throws -> Runs {
+        let runs = Runs()
+        try await loop.submit { body(SequentialTimer(on: loop), runs) }.get()
+        return runs
+    }
+
     func wait(_ amount: TimeAmount) async throws {
         try await Task.sleep(for: .nanoseconds(amount.nanoseconds))
     }
 
     @Test func anActionRunsAtItsDeadlineAndNotBefore() async throws {
-        let runs = Runs()
-        try await loop.submit {
-            let timer = SequentialTimer(on: loop)
+        let runs = try await start { timer, runs in
             timer.set(at: runs.start + .milliseconds(200)) { runs.record("a") }
-        }.get()
+        }
         try await wait(.milliseconds(100))
         #expect(runs.snapshot["a"] == nil)
         try await wait(.milliseconds(900))
@@ -34,27 +39,23 @@ import Testing
     }
 
     @Test func anEarlierDeadlineAfterALaterOneFiresOnTime() async throws {
-        let runs = Runs()
-        try await loop.submit {
-            let timer = SequentialTimer(on: loop)
+        let runs = try await start { timer, runs in
             let late = timer.set(at: runs.start + .seconds(5)) { runs.record("late") }
             timer.clear(late)
             timer.set(at: runs.start + .milliseconds(100)) { runs.record("early") }
-        }.get()
+        }
         try await wait(.seconds(1))
         #expect(runs.snapshot["early"] != nil)
         #expect(runs.snapshot["late"] == nil)
     }
 
     @Test func aLaterDeadlineAfterAnEarlierOneIsNotRunEarly() async throws {
-        let runs = Runs()
-        try await loop.submit {
-            let timer = SequentialTimer(on: loop)
+        let runs = try await start { timer, runs in
             let early = timer.set(at: runs.start + .milliseconds(50)) { runs.record("early") }
             timer.clear(early)
             // The NIO timer stays armed for 50 ms; this action is due at 300 ms.
             timer.set(at: runs.start + .milliseconds(300)) { runs.record("late") }
-        }.get()
+        }
         try await wait(.milliseconds(150))
         #expect(runs.snapshot.isEmpty)
         try await wait(.milliseconds(850))
@@ -64,26 +65,22 @@ import Testing
     }
 
     @Test func clearingWithAnOldTokenLeavesTheNewerAction() async throws {
-        let runs = Runs()
-        try await loop.submit {
-            let timer = SequentialTimer(on: loop)
+        let runs = try await start { timer, runs in
             let first = timer.set(at: runs.start + .milliseconds(100)) { runs.record("first") }
             // The first operation was handed on (its action replaced); it ends after the second began.
             timer.set(at: runs.start + .milliseconds(150)) { runs.record("second") }
             timer.clear(first)
-        }.get()
+        }
         try await wait(.seconds(1))
         #expect(runs.snapshot["second"] != nil)
         #expect(runs.snapshot["first"] == nil)
     }
 
     @Test func cancelStopsThePendingAction() async throws {
-        let runs = Runs()
-        try await loop.submit {
-            let timer = SequentialTimer(on: loop)
+        let runs = try await start { timer, runs in
             timer.set(at: runs.start + .milliseconds(100)) { runs.record("a") }
             timer.cancel()
-        }.get()
+        }
         try await wait(.milliseconds(500))
         #expect(runs.snapshot.isEmpty)
     }
