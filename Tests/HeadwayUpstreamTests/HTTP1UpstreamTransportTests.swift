@@ -115,18 +115,18 @@ import Testing
         var outcome = await failure { () throws(UpstreamFailure) in try await transport.send(Self.blockNumber, timeout: .milliseconds(200)) }
         #expect(outcome?.kind == .timeout)
         #expect(clock.now - start < .seconds(2))
-        // A 100 ms timer is armed and outlives its exchange; the next exchange (800 ms) is still in
-        // flight when it fires and must get its full time.
+        // A 300 ms timer is armed and outlives its exchange; the next exchange (2 s, answered after
+        // 600 ms) is still in flight when it fires and must get its full time.
         node.update { $0.mode = .normal }
-        _ = try await transport.send(Self.blockNumber, timeout: .milliseconds(100))
+        _ = try await transport.send(Self.blockNumber, timeout: .milliseconds(300))
         node.update {
             $0.mode = .normal
-            $0.delay = .milliseconds(400)
+            $0.delay = .milliseconds(600)
         }
         start = clock.now
-        let answer = try await transport.send(Self.blockNumber, timeout: .milliseconds(800))
+        let answer = try await transport.send(Self.blockNumber, timeout: .seconds(2))
         #expect(String(buffer: answer).contains("result"))
-        #expect(clock.now - start >= .milliseconds(400))
+        #expect(clock.now - start >= .milliseconds(600))
         node.update { $0.mode = .hang }
         start = clock.now
         outcome = await failure { () throws(UpstreamFailure) in try await transport.send(Self.blockNumber, timeout: .milliseconds(300)) }
