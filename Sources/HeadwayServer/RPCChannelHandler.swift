@@ -58,6 +58,9 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var hedgeTimer: SequentialTimer?
     /// False once the channel closed: a reply that comes later is dropped.
     private var isActive = true
+    private var context: ChannelHandlerContext?
+    /// Whether the request being answered asked for its connection to be closed.
+    private var closeAfterAnswer = false
 
     init(gateway: Gateway, maxBodyBytes: Int) {
         self.gateway = gateway
@@ -111,7 +114,11 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case (.collecting(let head, let network, var body), .body(var chunk)):
             if body != nil, body!.readableBytes + chunk.readableBytes <= maxBodyBytes {
                 mode = .idle  // drops the buffer's other reference before the append
-                body!.writeBuffer(&chunk)
+                if body!.readableBytes == 0 {
+                    body = chunk  // a body in one chunk (the usual case) is not copied
+                } else {
+                    body!.writeBuffer(&chunk)
+                }
                 mode = .collecting(head, network, body)
             } else {
                 mode = .collecting(head, network, nil)
@@ -139,10 +146,16 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // reaches a node (or not) as it would have, within the request's deadline.
         let hedgeTimer = self.hedgeTimer ?? SequentialTimer(on: context.eventLoop)
         self.hedgeTimer = hedgeTimer
-        gateway.handleOnLoop(body, network: network, on: context.eventLoop, hedgeTimer: hedgeTimer).assumeIsolated().whenSuccess { reply in
-            guard self.isActive else { return }
-            self.write(reply, close: close, context: context)
+        closeAfterAnswer = close
+        // The callback holds only `self`: no closure context to allocate.
+        gateway.handleOnLoop(body, network: network, on: context.eventLoop, hedgeTimer: hedgeTimer).assumeIsolated().whenSuccess {
+            self.answered($0)
         }
+    }
+
+    private func answered(_ reply: Gateway.Reply) {
+        guard isActive, let context else { return }
+        write(reply, close: closeAfterAnswer, context: context)
     }
 
     private func write(_ reply: Gateway.Reply, close: Bool, context: ChannelHandlerContext) {
@@ -225,7 +238,12 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         isActive = false
         hedgeTimer?.cancel()
     }

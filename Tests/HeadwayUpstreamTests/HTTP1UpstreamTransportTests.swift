@@ -115,18 +115,18 @@ import Testing
         var outcome = await failure { () throws(UpstreamFailure) in try await transport.send(Self.blockNumber, timeout: .milliseconds(200)) }
         #expect(outcome?.kind == .timeout)
         #expect(clock.now - start < .seconds(2))
-        // A 300 ms timer is armed and outlives its exchange; the next exchange (2 s, answered after
-        // 600 ms) is still in flight when it fires and must get its full time.
+        // A 1 s timer is armed and outlives its exchange; the next exchange (5 s, answered after
+        // 1.5 s) is still in flight when it fires and must get its full time.
         node.update { $0.mode = .normal }
-        _ = try await transport.send(Self.blockNumber, timeout: .milliseconds(300))
+        _ = try await transport.send(Self.blockNumber, timeout: .seconds(1))
         node.update {
             $0.mode = .normal
-            $0.delay = .milliseconds(600)
+            $0.delay = .milliseconds(1500)
         }
         start = clock.now
-        let answer = try await transport.send(Self.blockNumber, timeout: .seconds(2))
+        let answer = try await transport.send(Self.blockNumber, timeout: .seconds(5))
         #expect(String(buffer: answer).contains("result"))
-        #expect(clock.now - start >= .milliseconds(600))
+        #expect(clock.now - start >= .milliseconds(1500))
         node.update { $0.mode = .hang }
         start = clock.now
         outcome = await failure { () throws(UpstreamFailure) in try await transport.send(Self.blockNumber, timeout: .milliseconds(300)) }

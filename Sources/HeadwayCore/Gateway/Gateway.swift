@@ -30,7 +30,7 @@ public final class Gateway: Sendable {
 
     /// The network a request path reaches (`/{network}`, or `/` with one network), if any.
     public func network(forPath path: String) -> NetworkRouter? {
-        let trimmed = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        let trimmed = path.firstIndex(of: "?").map { path[..<$0] } ?? path[...]
         if trimmed == "/" || trimmed.isEmpty { return defaultNetwork }
         let name = trimmed.dropFirst()
         guard !name.contains("/") else { return nil }

@@ -20,30 +20,50 @@ extension NetworkRouter {
         case .head: needed = head ?? 0
         case .number(let number): needed = number
         }
-        func ordered(_ handles: [UpstreamHandle], byHead: [RoutingTable.HeadEntry]) -> [UpstreamHandle] {
-            if !byHead.isEmpty {
-                return sampled(byHead, needed: needed, count: max(1, config.request.maxAttempts), now: now)
+        var order: [UpstreamHandle] = []
+        order.reserveCapacity(table.primaries.count + table.fallbacks.count + table.recovering.count + table.lastResort.count)
+        func tier(_ handles: [UpstreamHandle], byHead: [RoutingTable.HeadEntry]) {
+            if byHead.isEmpty {
+                Self.rank(handles, needed: needed, now: now, into: &order)
+            } else {
+                order += sampled(byHead, needed: needed, count: max(1, config.request.maxAttempts), now: now)
             }
-            var having: [UpstreamHandle] = []
-            var lacking: [UpstreamHandle] = []
-            var refusing: [UpstreamHandle] = []
-            for handle in handles {
-                if !handle.breaker.withLock({ $0.wouldAllow(at: now) }) {
-                    refusing.append(handle)
-                } else if handle.head >= needed {
-                    having.append(handle)
-                } else {
-                    lacking.append(handle)
-                }
-            }
-            return RoutingTable.ranked(having) + lacking.sorted { $0.head > $1.head } + refusing
         }
-        var order = ordered(table.primaries, byHead: table.primariesByHead)
-        order += ordered(table.fallbacks, byHead: table.fallbacksByHead)
+        tier(table.primaries, byHead: table.primariesByHead)
+        tier(table.fallbacks, byHead: table.fallbacksByHead)
         // An own node on its way back (a good round, not yet `recover_after`) beats failing.
         order += table.recovering
         order += table.lastResort
         return order
+    }
+
+    /// Appends a small tier to `order`, fully ranked: those having the block by (suspect,
+    /// outstanding requests, recent latency), then those lacking it, highest head first, then
+    /// those whose breaker refuses, in the table's order. The keys are sorted in a stack buffer:
+    /// ranking allocates nothing.
+    static func rank(_ handles: [UpstreamHandle], needed: UInt64, now: ContinuousClock.Instant, into order: inout [UpstreamHandle]) {
+        if handles.count <= 1 {
+            order += handles
+            return
+        }
+        typealias Key = (group: Int, head: UInt64, suspect: Int, outstanding: Int, latency: Duration, index: Int)
+        withUnsafeTemporaryAllocation(of: Key.self, capacity: handles.count) { buffer in
+            var keys = buffer
+            for (index, handle) in handles.enumerated() {
+                let key: Key
+                if !handle.breaker.withLock({ $0.wouldAllow(at: now) }) {
+                    key = (2, 0, 0, 0, .zero, index)
+                } else if handle.head < needed {
+                    key = (1, UInt64.max - handle.head, 0, 0, .zero, index)
+                } else {
+                    key = (0, 0, handle.isSuspect ? 1 : 0, handle.outstanding, handle.recentLatency, index)
+                }
+                keys.initializeElement(at: index, to: key)
+            }
+            keys.sort { $0 < $1 }
+            for key in keys { order.append(handles[key.index]) }
+            _ = keys.deinitialize()
+        }
     }
 
     /// Tiers larger than this are sampled rather than ranked in full (see ``candidates(for:)``).

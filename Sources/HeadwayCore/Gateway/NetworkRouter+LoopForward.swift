@@ -22,43 +22,89 @@ extension NetworkRouter {
         let candidates = candidates(for: requirement)
         let started = ContinuousClock.now
         guard let handle = candidates.first, handle.breaker.withLock({ $0.allow(at: started) }) else { return nil }
+        let exchange = LoopExchange(
+            router: self, request: request, requirement: requirement, methodClass: methodClass, candidates: candidates, handle: handle,
+            started: started, loop: loop, hedgeTimer: hedgeTimer)
         let policy = config.request
-        let outcome = loop.makePromise(of: ForwardOutcome.self)
-        /// Set once the task took over: the first attempt's result goes to it through this promise.
-        let handedOver = NIOLoopBoundBox(EventLoopPromise<AttemptResult>?.none, eventLoop: loop)
-
-        @Sendable func handOver(hedgeDue: Bool) -> EventLoopPromise<AttemptResult> {
-            let result = loop.makePromise(of: AttemptResult.self)
-            handedOver.value = result
-            let first = FirstAttempt(handle: handle, result: result, started: started, hedgeDue: hedgeDue)
-            outcome.completeWithTask {
-                let (forwarded, answeredBy) = await self.attempt(request, on: candidates, methodClass: methodClass, requirement: requirement, first: first)
-                return self.finishing(forwarded, answeredBy: answeredBy, request: request, methodClass: methodClass)
-            }
-            return result
+        if policy.hedge.enabled && policy.maxAttempts > 1 && candidates.count > 1 {
+            exchange.hedge = hedgeTimer.set(at: .now() + TimeAmount(hedgeDelay(after: handle))) { _ = exchange.handOver(hedgeDue: true) }
         }
+        exchange.sendStarted = handle.began()
+        handle.transport.send(request.body, timeout: min(policy.attemptTimeout, policy.deadline), on: loop).hop(to: loop).assumeIsolated()
+            .whenComplete { exchange.finish($0) }
+        return exchange.outcome.futureResult
+    }
+}
 
-        let hedge =
-            policy.hedge.enabled && policy.maxAttempts > 1 && candidates.count > 1
-            ? hedgeTimer.set(at: .now() + TimeAmount(hedgeDelay(after: handle))) { _ = handOver(hedgeDue: true) } : nil
-        let sent = handle.send(request.body, timeout: min(policy.attemptTimeout, policy.deadline), on: loop)
-        sent.hop(to: loop).assumeIsolated().whenComplete { [self] sent in
-            if let hedge { hedgeTimer.clear(hedge) }
-            let attempt: AttemptResult
-            switch sent {
-            case .success(let body): attempt = classify(body, of: request, from: handle, methodClass: methodClass, requirement: requirement)
-            case .failure(let error): attempt = .failed(error as? UpstreamFailure ?? UpstreamFailure(.connectionClosed, "\(error)"), handle)
-            }
-            record(attempt, on: handle)
-            if let result = handedOver.value {
-                result.succeed(attempt)
-            } else if case .answer(let response, _) = attempt {
-                let answered = ForwardOutcome.answered(response, upstream: handle.name, attempts: 1)
-                outcome.succeed(finishing(answered, answeredBy: handle, request: request, methodClass: methodClass))
-            } else {
-                handOver(hedgeDue: false).succeed(attempt)
-            }
+/// A read forwarded from an event loop (``NetworkRouter/forwardOnLoop(_:requirement:on:hedgeTimer:)``):
+/// what its callbacks share, in one object (a request allocates it, the outcome's promise, and
+/// little else). Only `loop` touches it.
+final class LoopExchange {
+    let router: NetworkRouter
+    let request: JSONRPCRequest
+    let requirement: BlockRequirement
+    let methodClass: MethodClass
+    let candidates: [UpstreamHandle]
+    let handle: UpstreamHandle
+    let started: ContinuousClock.Instant
+    let outcome: EventLoopPromise<ForwardOutcome>
+    let hedgeTimer: SequentialTimer
+    var hedge: SequentialTimer.Token?
+    /// When the send started (``UpstreamHandle/began()``).
+    var sendStarted = ContinuousClock.now
+    /// Set once the task took over: the first attempt's result goes to it through this promise.
+    private var handedOver: EventLoopPromise<NetworkRouter.AttemptResult>?
+
+    init(
+        router: NetworkRouter, request: JSONRPCRequest, requirement: BlockRequirement, methodClass: MethodClass,
+        candidates: [UpstreamHandle], handle: UpstreamHandle, started: ContinuousClock.Instant, loop: any EventLoop,
+        hedgeTimer: SequentialTimer
+    ) {
+        self.hedgeTimer = hedgeTimer
+        self.router = router
+        self.request = request
+        self.requirement = requirement
+        self.methodClass = methodClass
+        self.candidates = candidates
+        self.handle = handle
+        self.started = started
+        self.outcome = loop.makePromise(of: ForwardOutcome.self)
+    }
+
+    /// Hands the request to a task running ``NetworkRouter/attempt(_:on:methodClass:requirement:first:)``
+    /// with this first attempt counted; returns the promise its result goes to.
+    func handOver(hedgeDue: Bool) -> EventLoopPromise<NetworkRouter.AttemptResult> {
+        let result = outcome.futureResult.eventLoop.makePromise(of: NetworkRouter.AttemptResult.self)
+        handedOver = result
+        let first = NetworkRouter.FirstAttempt(handle: handle, result: result, started: started, hedgeDue: hedgeDue)
+        let (router, request, candidates, methodClass, requirement) = (router, request, candidates, methodClass, requirement)
+        outcome.completeWithTask {
+            let (forwarded, answeredBy) = await router.attempt(request, on: candidates, methodClass: methodClass, requirement: requirement, first: first)
+            return router.finishing(forwarded, answeredBy: answeredBy, request: request, methodClass: methodClass)
         }
-        return outcome.futureResult
+        return result
+    }
+
+    /// The first attempt ended: a final answer completes the outcome here; anything else goes to
+    /// the task (started now unless the hedge delay already started it).
+    func finish(_ sent: Result<ByteBuffer, any Error>) {
+        handle.ended(sendStarted, succeeded: (try? sent.get()) != nil)
+        if let hedge { hedgeTimer.clear(hedge) }
+        let attempt: NetworkRouter.AttemptResult
+        switch sent {
+        case .success(let body):
+            attempt = router.classify(body, of: request, from: handle, methodClass: methodClass, requirement: requirement)
+        case .failure(let error):
+            attempt = .failed(error as? UpstreamFailure ?? UpstreamFailure(.connectionClosed, "\(error)"), handle)
+        }
+        router.record(attempt, on: handle)
+        if let handedOver {
+            handedOver.succeed(attempt)
+        } else if case .answer(let response, _) = attempt {
+            let answered = ForwardOutcome.answered(response, upstream: handle.name, attempts: 1)
+            outcome.succeed(router.finishing(answered, answeredBy: handle, request: request, methodClass: methodClass))
+        } else {
+            handOver(hedgeDue: false).succeed(attempt)
+        }
     }
 }

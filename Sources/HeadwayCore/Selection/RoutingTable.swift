@@ -41,14 +41,4 @@ public struct RoutingTable: Sendable {
         }
         return low
     }
-
-    /// Best first: those whose latest client request failed last, then least outstanding
-    /// requests, then lowest recent latency. The order of a request's candidates is
-    /// `NetworkRouter.candidates(for:)`.
-    static func ranked(_ handles: [UpstreamHandle]) -> [UpstreamHandle] {
-        if handles.count <= 1 { return handles }
-        return handles.map { (handle: $0, suspect: $0.isSuspect ? 1 : 0, outstanding: $0.outstanding, latency: $0.recentLatency) }
-            .sorted { ($0.suspect, $0.outstanding, $0.latency) < ($1.suspect, $1.outstanding, $1.latency) }
-            .map(\.handle)
-    }
 }

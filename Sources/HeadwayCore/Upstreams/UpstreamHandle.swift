@@ -61,25 +61,17 @@ public final class UpstreamHandle: Sendable {
         }
     }
 
-    /// ``send(_:timeout:)`` for code on the event loop `loop`: completed there.
-    func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
-        let start = began()
-        let sent = transport.send(body, timeout: timeout, on: loop)
-        sent.whenComplete { [self] result in
-            if case .success = result { ended(start, succeeded: true) } else { ended(start, succeeded: false) }
-        }
-        return sent
-    }
-
-    /// A send starts: one more outstanding.
-    private func began() -> ContinuousClock.Instant {
+    /// A send starts: one more outstanding. (``send(_:timeout:)`` brackets its send with this and
+    /// ``ended(_:succeeded:cancelled:)``; a send from an event loop calls both itself, in the one
+    /// callback it has on the answer.)
+    func began() -> ContinuousClock.Instant {
         outstandingCount.add(1, ordering: .relaxed)
         return .now
     }
 
     /// A send that began at `start` ended: its latency counts when it succeeded, a failure makes
     /// the upstream suspect (not a cancelled one: a hedge that lost).
-    private func ended(_ start: ContinuousClock.Instant, succeeded: Bool, cancelled: Bool = false) {
+    func ended(_ start: ContinuousClock.Instant, succeeded: Bool, cancelled: Bool = false) {
         outstandingCount.subtract(1, ordering: .relaxed)
         if succeeded {
             record(latency: start.duration(to: .now))
