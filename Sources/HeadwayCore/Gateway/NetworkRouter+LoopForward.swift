@@ -50,8 +50,8 @@ final class LoopExchange {
     let outcome: EventLoopPromise<ForwardOutcome>
     let hedgeTimer: SequentialTimer
     var hedge: SequentialTimer.Token?
-    /// When the send started (``UpstreamHandle/began()``).
-    var sendStarted = ContinuousClock.now
+    /// When the send started (``UpstreamHandle/began()``; `started` until then).
+    var sendStarted: ContinuousClock.Instant
     /// Set once the task took over: the first attempt's result goes to it through this promise.
     private var handedOver: EventLoopPromise<NetworkRouter.AttemptResult>?
 
@@ -60,7 +60,6 @@ final class LoopExchange {
         candidates: [UpstreamHandle], handle: UpstreamHandle, started: ContinuousClock.Instant, loop: any EventLoop,
         hedgeTimer: SequentialTimer
     ) {
-        self.hedgeTimer = hedgeTimer
         self.router = router
         self.request = request
         self.requirement = requirement
@@ -69,6 +68,8 @@ final class LoopExchange {
         self.handle = handle
         self.started = started
         self.outcome = loop.makePromise(of: ForwardOutcome.self)
+        self.hedgeTimer = hedgeTimer
+        self.sendStarted = started
     }
 
     /// Hands the request to a task running ``NetworkRouter/attempt(_:on:methodClass:requirement:first:)``
