@@ -36,10 +36,13 @@ import Testing
         let node = try await FakeNode.start(name: "n", head: 0x2a)
         defer { Task { await node.stop() } }
         let transport = transport(node.url)
-        for _ in 0..<5 {
-            let answer = try await transport.send(Self.blockNumber, timeout: .seconds(5))
-            #expect(Self.object(answer)?["id"] as? Int == 7)
+        // Bodies of different lengths in turn: each exchange's Content-Length is its own.
+        for id in [7, 123_456_789, 8, 4_000_000_000_000, 9] {
+            let body = ByteBuffer(string: #"{"jsonrpc":"2.0","id":\#(id),"method":"eth_blockNumber","params":[]}"#)
+            let answer = try await transport.send(body, timeout: .seconds(5))
+            #expect(Self.object(answer)?["id"] as? Int == id)
             #expect(Self.object(answer)?["result"] as? String == "0x2a")
+            #expect(node.snapshot.lastHeaders["content-length"] == String(body.readableBytes))
         }
         #expect(node.snapshot.connectionsAccepted == 1)
         #expect(node.snapshot.lastHeaders["content-type"] == "application/json")

@@ -24,6 +24,13 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var timer: SequentialTimer?
+    /// The request head, built once: an exchange only sets its `Content-Length` (in place, once
+    /// the encoder let go of the previous exchange's copy).
+    private lazy var head: HTTPRequestHead = {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.url.path, headers: target.headers)
+        head.headers.add(name: "content-length", value: "0")
+        return head
+    }()
     /// When the connection last finished an exchange (or connected).
     private(set) var idleSince = NIODeadline.now()
     private(set) var isOpen = true
@@ -53,8 +60,7 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
             finish(.failure(UpstreamFailure(.timeout, "\(target.redactedURL): no answer in time")), reusable: false)
         }
         exchange = Exchange(promise: promise, timeout: timeout)
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.url.path, headers: target.headers)
-        head.headers.add(name: "content-length", value: String(body.readableBytes))
+        head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
