@@ -93,7 +93,9 @@ import Testing
             return
         }
         #expect(reason.contains("deadline"))
-        #expect(started.duration(to: clock.now) < .seconds(1))
+        // The nodes hang for 5 s: well under that means the 400 ms deadline ended it (a loaded CI
+        // machine took 1.01 s once; the bound was 1 s).
+        #expect(started.duration(to: clock.now) < .seconds(3))
     }
 
     @Test(arguments: ["eth_sendRawTransaction", "eth_newFilter", "eth_getFilterChanges", "eth_sendTransaction"])
