@@ -171,7 +171,7 @@ public final class Gateway: Sendable {
         case .miss:
             return nil
         case .notCacheable, nil:
-            return network.forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer)?.map { outcome in
+            return network.forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer) { request, outcome in
                 Self.reply(to: request, outcome: outcome, cache: nil)
             }
         }

@@ -17,6 +17,15 @@ extension NetworkRouter {
     public func forwardOnLoop(
         _ request: JSONRPCRequest, requirement: BlockRequirement, on loop: any EventLoop, hedgeTimer: SequentialTimer
     ) -> EventLoopFuture<ForwardOutcome>? {
+        forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer) { _, outcome in outcome }
+    }
+
+    /// The same, completed with `output(request, outcome)`: what the caller makes of the outcome
+    /// (``Gateway``'s reply) without a second future.
+    func forwardOnLoop<Output: Sendable>(
+        _ request: JSONRPCRequest, requirement: BlockRequirement, on loop: any EventLoop, hedgeTimer: SequentialTimer,
+        output: @escaping @Sendable (JSONRPCRequest, ForwardOutcome) -> Output
+    ) -> EventLoopFuture<Output>? {
         let methodClass = MethodClass.of(request.method)
         guard methodClass == .read, !request.isNotification else { return nil }
         let candidates = candidates(for: requirement)
@@ -24,7 +33,7 @@ extension NetworkRouter {
         guard let handle = candidates.first, handle.breaker.withLock({ $0.allow(at: started) }) else { return nil }
         let exchange = LoopExchange(
             router: self, request: request, requirement: requirement, methodClass: methodClass, candidates: candidates, handle: handle,
-            started: started, loop: loop, hedgeTimer: hedgeTimer)
+            started: started, loop: loop, hedgeTimer: hedgeTimer, output: output)
         let policy = config.request
         if policy.hedge.enabled && policy.maxAttempts > 1 && candidates.count > 1 {
             exchange.hedge = hedgeTimer.set(at: .now() + TimeAmount(hedgeDelay(after: handle))) { _ = exchange.handOver(hedgeDue: true) }
@@ -39,7 +48,7 @@ extension NetworkRouter {
 /// A read forwarded from an event loop (``NetworkRouter/forwardOnLoop(_:requirement:on:hedgeTimer:)``):
 /// what its callbacks share, in one object (a request allocates it, the outcome's promise, and
 /// little else). Only `loop` touches it.
-final class LoopExchange {
+final class LoopExchange<Output: Sendable> {
     let router: NetworkRouter
     let request: JSONRPCRequest
     let requirement: BlockRequirement
@@ -47,7 +56,8 @@ final class LoopExchange {
     let candidates: [UpstreamHandle]
     let handle: UpstreamHandle
     let started: ContinuousClock.Instant
-    let outcome: EventLoopPromise<ForwardOutcome>
+    let outcome: EventLoopPromise<Output>
+    let output: @Sendable (JSONRPCRequest, ForwardOutcome) -> Output
     let hedgeTimer: SequentialTimer
     var hedge: SequentialTimer.Token?
     /// When the send started (``UpstreamHandle/began()``; `started` until then).
@@ -58,7 +68,7 @@ final class LoopExchange {
     init(
         router: NetworkRouter, request: JSONRPCRequest, requirement: BlockRequirement, methodClass: MethodClass,
         candidates: [UpstreamHandle], handle: UpstreamHandle, started: ContinuousClock.Instant, loop: any EventLoop,
-        hedgeTimer: SequentialTimer
+        hedgeTimer: SequentialTimer, output: @escaping @Sendable (JSONRPCRequest, ForwardOutcome) -> Output
     ) {
         self.router = router
         self.request = request
@@ -67,7 +77,8 @@ final class LoopExchange {
         self.candidates = candidates
         self.handle = handle
         self.started = started
-        self.outcome = loop.makePromise(of: ForwardOutcome.self)
+        self.outcome = loop.makePromise(of: Output.self)
+        self.output = output
         self.hedgeTimer = hedgeTimer
         self.sendStarted = started
     }
@@ -78,10 +89,10 @@ final class LoopExchange {
         let result = outcome.futureResult.eventLoop.makePromise(of: NetworkRouter.AttemptResult.self)
         handedOver = result
         let first = NetworkRouter.FirstAttempt(handle: handle, result: result, started: started, hedgeDue: hedgeDue)
-        let (router, request, candidates, methodClass, requirement) = (router, request, candidates, methodClass, requirement)
+        let (router, request, candidates, methodClass, requirement, output) = (router, request, candidates, methodClass, requirement, output)
         outcome.completeWithTask {
             let (forwarded, answeredBy) = await router.attempt(request, on: candidates, methodClass: methodClass, requirement: requirement, first: first)
-            return router.finishing(forwarded, answeredBy: answeredBy, request: request, methodClass: methodClass)
+            return output(request, router.finishing(forwarded, answeredBy: answeredBy, request: request, methodClass: methodClass))
         }
         return result
     }
@@ -103,7 +114,7 @@ final class LoopExchange {
             handedOver.succeed(attempt)
         } else if case .answer(let response, _) = attempt {
             let answered = ForwardOutcome.answered(response, upstream: handle.name, attempts: 1)
-            outcome.succeed(router.finishing(answered, answeredBy: handle, request: request, methodClass: methodClass))
+            outcome.succeed(output(request, router.finishing(answered, answeredBy: handle, request: request, methodClass: methodClass)))
         } else {
             handOver(hedgeDue: false).succeed(attempt)
         }
