@@ -56,8 +56,7 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var date = HTTPDate()
     /// The hedge delay of the request being answered (``SequentialTimer``).
     private var hedgeTimer: SequentialTimer?
-    /// False once the channel closed: a reply that comes later is dropped.
-    private var isActive = true
+    /// Nil once the channel closed (or the handler left): a reply that comes later is dropped.
     private var context: ChannelHandlerContext?
     /// Whether the request being answered asked for its connection to be closed.
     private var closeAfterAnswer = false
@@ -154,7 +153,7 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func answered(_ reply: Gateway.Reply) {
-        guard isActive, let context else { return }
+        guard let context else { return }
         write(reply, close: closeAfterAnswer, context: context)
     }
 
@@ -244,12 +243,11 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        isActive = false
         hedgeTimer?.cancel()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        isActive = false
+        self.context = nil
         context.fireChannelInactive()
     }
 }

@@ -48,7 +48,7 @@ extension NetworkRouter {
     }
 
     /// An attempt started before ``attempt(_:on:methodClass:requirement:first:)`` took over (by
-    /// the event-loop path, see ``forwardOnLoop(_:requirement:on:)``), on the first candidate.
+    /// the event-loop path, see ``forwardOnLoop(_:requirement:on:hedgeTimer:)``), on the first candidate.
     struct FirstAttempt: Sendable {
         let handle: UpstreamHandle
         /// Succeeded with the attempt's result; failed only to stop waiting for it.
