@@ -134,6 +134,10 @@ import Testing
         ("networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: ftp://x }\n", "networks.dev.upstreams[0].url", 5, "scheme"),
         ("networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: \"not a url\" }\n", "networks.dev.upstreams[0].url", 5, "URL"),
         (
+            "networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: \"http://x%0d%0aevil/\" }\n",
+            "networks.dev.upstreams[0].url", 5, "control characters"
+        ),
+        (
             "networks:\n  dev:\n    chain_id: 1\n    upstreams:\n      - { name: a, url: http://x }\n      - { name: a, url: http://y }\n",
             "networks.dev.upstreams[1].name", 6, "duplicate"
         ),

@@ -56,6 +56,11 @@ public struct UpstreamDefinition: Sendable, Equatable, Codable {
             return "scheme must be \(allowed.joined(separator: " or ")), not \(scheme)"
         }
         guard let host = components.host, !host.isEmpty else { return "missing host" }
+        // The host goes into the `Host` header as it is (percent-decoded): no spaces or control
+        // characters, which would end the header early.
+        if host.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+            return "the host has spaces or control characters"
+        }
         return nil
     }
 }

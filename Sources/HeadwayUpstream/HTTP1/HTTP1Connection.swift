@@ -24,13 +24,9 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var timer: SequentialTimer?
-    /// The request head, built once: an exchange only sets its `Content-Length` (in place, once
-    /// the encoder let go of the previous exchange's copy).
-    private lazy var head: HTTPRequestHead = {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.url.path, headers: target.headers)
-        head.headers.add(name: "content-length", value: "0")
-        return head
-    }()
+    /// The request head, built once: an exchange only sets its `Content-Length`, in place (a
+    /// stored property, not a lazy one, whose getter and setter would copy the headers each time).
+    private var head: HTTPRequestHead
     /// When the connection last finished an exchange (or connected).
     private(set) var idleSince = NIODeadline.now()
     private(set) var isOpen = true
@@ -38,6 +34,8 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
     init(pool: NIOLoopBoundBox<HTTP1LoopPool>, target: HTTP1Target) {
         self.pool = pool
         self.target = target
+        head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.url.path, headers: target.headers)
+        head.headers.add(name: "content-length", value: "0")
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

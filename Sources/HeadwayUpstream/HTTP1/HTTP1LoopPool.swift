@@ -36,7 +36,13 @@ final class HTTP1LoopPool {
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // The head is Headway's own, built once per connection from a checked URL
+                    // (`UpstreamDefinition.urlProblem`) with its `Content-Length` set: NIO need not
+                    // validate its headers on every request nor reframe them (which copies them).
+                    var encoder = HTTPRequestEncoder.Configuration()
+                    encoder.automaticallySetFramingHeaders = false
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                        enableOutboundHeaderValidation: false, encoderConfiguration: encoder)
                     try channel.pipeline.syncOperations.addHandler(HTTP1Connection(pool: bound, target: target))
                 }
             }
