@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
 /// Serves `POST /{network}` JSON-RPC requests in the HTTP channel itself, ahead of Hummingbird's
-/// router (``Gateway/handleOnLoop(_:network:on:)``): a single read goes upstream from this event
+/// router (``Gateway/handleOnLoop(_:network:on:hedgeTimer:to:)``): a single read goes upstream from this event
 /// loop and its answer is written back here, with no task and no thread hop on the way; any other
 /// JSON-RPC body goes on in a task and is answered here too.
 /// Everything else (GET, unknown paths, `Expect`, WebSocket upgrades) passes on to Hummingbird,
@@ -19,7 +19,7 @@ import NIOHTTPTypesHTTP1
 /// progress on this connection, and parts that arrive while one is being answered (a pipelining
 /// client) wait, with reading then paused, until its response is written. A graceful shutdown
 /// (`ChannelShouldQuiesceEvent`) waits for that response too.
-final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, LoopReceiver {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -146,13 +146,12 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let hedgeTimer = self.hedgeTimer ?? SequentialTimer(on: context.eventLoop)
         self.hedgeTimer = hedgeTimer
         closeAfterAnswer = close
-        // The callback holds only `self`: no closure context to allocate.
-        gateway.handleOnLoop(body, network: network, on: context.eventLoop, hedgeTimer: hedgeTimer).assumeIsolated().whenSuccess {
-            self.answered($0)
-        }
+        // The reply comes back to `receive(_:)`: no promise, no closure.
+        gateway.handleOnLoop(body, network: network, on: context.eventLoop, hedgeTimer: hedgeTimer, to: self)
     }
 
-    private func answered(_ reply: Gateway.Reply) {
+    /// The reply to the request being answered (``LoopReceiver``).
+    func receive(_ reply: Gateway.Reply) {
         guard let context else { return }
         write(reply, close: closeAfterAnswer, context: context)
     }

@@ -138,41 +138,47 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// ``handle(_:network:session:)`` for a body read on the event loop `loop`, completed there.
-    /// A single read is answered without a task: from the cache, or by
-    /// ``NetworkRouter/forwardOnLoop(_:requirement:on:hedgeTimer:)`` (`hedgeTimer` is the client
-    /// connection's); a body that is not JSON-RPC at once;
-    /// everything else (batches, writes, filters, a cacheable request not in the cache) goes on
-    /// in a task with the body as parsed here.
+    /// ``handle(_:network:session:)`` for a body read on the event loop `loop`: the reply goes to
+    /// `receiver` there (called once; at once for an answer from the cache or a body that is not
+    /// JSON-RPC). A single read is answered without a task: from the cache, or forwarded from
+    /// `loop` (``NetworkRouter/forwardOnLoop(_:requirement:on:hedgeTimer:)``; `hedgeTimer` is the
+    /// client connection's); everything else (batches, writes, filters, a cacheable request not in
+    /// the cache) goes on in a task with the body as parsed here.
     public func handleOnLoop(
-        _ body: ByteBuffer, network: NetworkRouter, on loop: any EventLoop, hedgeTimer: SequentialTimer
-    ) -> EventLoopFuture<Reply> {
+        _ body: ByteBuffer, network: NetworkRouter, on loop: any EventLoop, hedgeTimer: SequentialTimer, to receiver: any LoopReceiver<Reply>
+    ) {
         let parsed: JSONRPCBody
         switch Self.parse(body) {
         case .success(let body): parsed = body
-        case .failure(let unparsable): return loop.makeSucceededFuture(unparsable.reply)
+        case .failure(let unparsable):
+            receiver.receive(unparsable.reply)
+            return
         }
         if case .single(.request(let request)) = parsed, request.id != nil, !methods.isBlocked(request.method),
-            let answered = answerOnLoop(request, network: network, on: loop, hedgeTimer: hedgeTimer)
+            answerOnLoop(request, network: network, on: loop, hedgeTimer: hedgeTimer, to: receiver)
         {
-            return answered
+            return
         }
-        return loop.makeFutureWithTask { await self.handle(parsed, network: network, session: nil) }
+        loop.makeFutureWithTask { await self.handle(parsed, network: network, session: nil) }.deliver(to: receiver)
     }
 
-    /// A single read from the cache or forwarded from `loop`; nil when it cannot be answered there.
+    /// A single read from the cache or forwarded from `loop`; false when it cannot be answered
+    /// there (and `receiver` is not called).
     func answerOnLoop(
-        _ request: JSONRPCRequest, network: NetworkRouter, on loop: any EventLoop, hedgeTimer: SequentialTimer
-    ) -> EventLoopFuture<Reply>? {
+        _ request: JSONRPCRequest, network: NetworkRouter, on loop: any EventLoop, hedgeTimer: SequentialTimer, to receiver: any LoopReceiver<Reply>
+    ) -> Bool {
         let requirement = BlockRequirement.of(method: request.method, params: request.params)
         switch network.cache?.peek(request, requirement: requirement, head: network.head) {
         case .hit(let outcome):
-            return loop.makeSucceededFuture(Self.reply(to: request, outcome: outcome, cache: .hit))
+            receiver.receive(Self.reply(to: request, outcome: outcome, cache: .hit))
+            return true
         case .miss:
-            return nil
+            return false
         case .notCacheable, nil:
             return network.forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer) { request, outcome in
                 Self.reply(to: request, outcome: outcome, cache: nil)
+            } to: {
+                receiver
             }
         }
     }

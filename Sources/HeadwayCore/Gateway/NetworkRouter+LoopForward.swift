@@ -17,38 +17,47 @@ extension NetworkRouter {
     public func forwardOnLoop(
         _ request: JSONRPCRequest, requirement: BlockRequirement, on loop: any EventLoop, hedgeTimer: SequentialTimer
     ) -> EventLoopFuture<ForwardOutcome>? {
-        forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer) { _, outcome in outcome }
+        var future: EventLoopFuture<ForwardOutcome>?
+        let taken = forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer) { _, outcome in
+            outcome
+        } to: {
+            let promise = loop.makePromise(of: ForwardOutcome.self)
+            future = promise.futureResult
+            return PromiseReceiver(promise)
+        }
+        return taken ? future : nil
     }
 
-    /// The same, completed with `output(request, outcome)`: what the caller makes of the outcome
-    /// (``Gateway``'s reply) without a second future.
+    /// The same, handing `output(request, outcome)` (what the caller makes of the outcome:
+    /// ``Gateway``'s reply) to the receiver that `receiver` gives; false, and `receiver` is not
+    /// called, for what does not take this path.
     func forwardOnLoop<Output: Sendable>(
         _ request: JSONRPCRequest, requirement: BlockRequirement, on loop: any EventLoop, hedgeTimer: SequentialTimer,
-        output: @escaping @Sendable (JSONRPCRequest, ForwardOutcome) -> Output
-    ) -> EventLoopFuture<Output>? {
+        output: @escaping @Sendable (JSONRPCRequest, ForwardOutcome) -> Output, to receiver: () -> any LoopReceiver<Output>
+    ) -> Bool {
         let methodClass = MethodClass.of(request.method)
-        guard methodClass == .read, !request.isNotification else { return nil }
+        guard methodClass == .read, !request.isNotification else { return false }
         let candidates = candidates(for: requirement)
         let started = ContinuousClock.now
-        guard let handle = candidates.first, handle.breaker.withLock({ $0.allow(at: started) }) else { return nil }
+        guard let handle = candidates.first, handle.breaker.withLock({ $0.allow(at: started) }) else { return false }
         let exchange = LoopExchange(
             router: self, request: request, requirement: requirement, methodClass: methodClass, candidates: candidates, handle: handle,
-            started: started, loop: loop, hedgeTimer: hedgeTimer, output: output)
+            started: started, loop: loop, hedgeTimer: hedgeTimer, output: output, receiver: receiver())
         let policy = config.request
         if policy.hedge.enabled && policy.maxAttempts > 1 && candidates.count > 1 {
             exchange.hedge = hedgeTimer.set(at: .now() + TimeAmount(hedgeDelay(after: handle))) { _ = exchange.handOver(hedgeDue: true) }
         }
         exchange.sendStarted = handle.began()
-        handle.transport.send(request.body, timeout: min(policy.attemptTimeout, policy.deadline), on: loop).hop(to: loop).assumeIsolated()
-            .whenComplete { exchange.finish($0) }
-        return exchange.outcome.futureResult
+        handle.transport.send(request.body, timeout: min(policy.attemptTimeout, policy.deadline), on: loop, to: exchange)
+        return true
     }
 }
 
 /// A read forwarded from an event loop (``NetworkRouter/forwardOnLoop(_:requirement:on:hedgeTimer:)``):
-/// what its callbacks share, in one object (a request allocates it, the outcome's promise, and
-/// little else). Only `loop` touches it.
-final class LoopExchange<Output: Sendable> {
+/// what its callbacks share, in one object (a request allocates it and little else): it receives
+/// the first attempt's result from the transport and hands the outcome to `receiver`. Only `loop`
+/// touches it.
+final class LoopExchange<Output: Sendable>: LoopReceiver {
     let router: NetworkRouter
     let request: JSONRPCRequest
     let requirement: BlockRequirement
@@ -56,7 +65,8 @@ final class LoopExchange<Output: Sendable> {
     let candidates: [UpstreamHandle]
     let handle: UpstreamHandle
     let started: ContinuousClock.Instant
-    let outcome: EventLoopPromise<Output>
+    let loop: any EventLoop
+    let receiver: any LoopReceiver<Output>
     let output: @Sendable (JSONRPCRequest, ForwardOutcome) -> Output
     let hedgeTimer: SequentialTimer
     var hedge: SequentialTimer.Token?
@@ -68,7 +78,8 @@ final class LoopExchange<Output: Sendable> {
     init(
         router: NetworkRouter, request: JSONRPCRequest, requirement: BlockRequirement, methodClass: MethodClass,
         candidates: [UpstreamHandle], handle: UpstreamHandle, started: ContinuousClock.Instant, loop: any EventLoop,
-        hedgeTimer: SequentialTimer, output: @escaping @Sendable (JSONRPCRequest, ForwardOutcome) -> Output
+        hedgeTimer: SequentialTimer, output: @escaping @Sendable (JSONRPCRequest, ForwardOutcome) -> Output,
+        receiver: any LoopReceiver<Output>
     ) {
         self.router = router
         self.request = request
@@ -77,7 +88,8 @@ final class LoopExchange<Output: Sendable> {
         self.candidates = candidates
         self.handle = handle
         self.started = started
-        self.outcome = loop.makePromise(of: Output.self)
+        self.loop = loop
+        self.receiver = receiver
         self.output = output
         self.hedgeTimer = hedgeTimer
         self.sendStarted = started
@@ -86,35 +98,35 @@ final class LoopExchange<Output: Sendable> {
     /// Hands the request to a task running ``NetworkRouter/attempt(_:on:methodClass:requirement:first:)``
     /// with this first attempt counted; returns the promise its result goes to.
     func handOver(hedgeDue: Bool) -> EventLoopPromise<NetworkRouter.AttemptResult> {
-        let result = outcome.futureResult.eventLoop.makePromise(of: NetworkRouter.AttemptResult.self)
+        let result = loop.makePromise(of: NetworkRouter.AttemptResult.self)
         handedOver = result
         let first = NetworkRouter.FirstAttempt(handle: handle, result: result, started: started, hedgeDue: hedgeDue)
         let (router, request, candidates, methodClass, requirement, output) = (router, request, candidates, methodClass, requirement, output)
-        outcome.completeWithTask {
+        loop.makeFutureWithTask {
             let (forwarded, answeredBy) = await router.attempt(request, on: candidates, methodClass: methodClass, requirement: requirement, first: first)
             return output(request, router.finishing(forwarded, answeredBy: answeredBy, request: request, methodClass: methodClass))
-        }
+        }.deliver(to: receiver)
         return result
     }
 
-    /// The first attempt ended: a final answer completes the outcome here; anything else goes to
+    /// The first attempt ended: a final answer goes to `receiver` from here; anything else goes to
     /// the task (started now unless the hedge delay already started it).
-    func finish(_ sent: Result<ByteBuffer, any Error>) {
+    func receive(_ sent: Result<ByteBuffer, UpstreamFailure>) {
         handle.ended(sendStarted, succeeded: (try? sent.get()) != nil)
         if let hedge { hedgeTimer.clear(hedge) }
         let attempt: NetworkRouter.AttemptResult
         switch sent {
         case .success(let body):
             attempt = router.classify(body, of: request, from: handle, methodClass: methodClass, requirement: requirement)
-        case .failure(let error):
-            attempt = .failed(error as? UpstreamFailure ?? UpstreamFailure(.connectionClosed, "\(error)"), handle)
+        case .failure(let failure):
+            attempt = .failed(failure, handle)
         }
         router.record(attempt, on: handle)
         if let handedOver {
             handedOver.succeed(attempt)
         } else if case .answer(let response, _) = attempt {
             let answered = ForwardOutcome.answered(response, upstream: handle.name, attempts: 1)
-            outcome.succeed(output(request, router.finishing(answered, answeredBy: handle, request: request, methodClass: methodClass)))
+            receiver.receive(output(request, router.finishing(answered, answeredBy: handle, request: request, methodClass: methodClass)))
         } else {
             handOver(hedgeDue: false).succeed(attempt)
         }

@@ -35,18 +35,27 @@ public protocol UpstreamTransport: Sendable {
     /// Sends `body` (a JSON-RPC request object) and returns the upstream's 2xx response body.
     func send(_ body: ByteBuffer, timeout: Duration) async throws(UpstreamFailure) -> ByteBuffer
 
-    /// The same, started from code running on `loop` and completed on it (the request path that
-    /// stays on the event loop that read the client's request); fails with ``UpstreamFailure``.
-    func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer>
+    /// The same, started from code running on `loop` (the request path that stays on the event
+    /// loop that read the client's request): the result goes to `receiver`, on `loop`.
+    func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop, to receiver: UpstreamReceiver)
 }
 
 extension UpstreamTransport {
     /// Bridges to the async `send` through a task: right for transports that are not built on
     /// the event loops themselves.
-    public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
-        loop.makeFutureWithTask { try await self.send(body, timeout: timeout) }
+    public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop, to receiver: UpstreamReceiver) {
+        loop.makeFutureWithTask { () -> Result<ByteBuffer, UpstreamFailure> in
+            do throws(UpstreamFailure) {
+                return .success(try await self.send(body, timeout: timeout))
+            } catch {
+                return .failure(error)
+            }
+        }.deliver(to: receiver)
     }
 }
+
+/// What gets an exchange's result on the event-loop path: the response body or why it failed.
+public typealias UpstreamReceiver = any LoopReceiver<Result<ByteBuffer, UpstreamFailure>>
 
 /// Makes the transport for an upstream definition (the App gives the HTTP one; tests give fakes).
 public typealias UpstreamTransportFactory = @Sendable (UpstreamDefinition) -> any UpstreamTransport

@@ -12,7 +12,7 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The exchange in flight.
     struct Exchange {
-        let promise: EventLoopPromise<ByteBuffer>
+        let receiver: UpstreamReceiver
         let timeout: SequentialTimer.Token
         var status: HTTPResponseStatus = .ok
         var keepAlive = true
@@ -48,16 +48,16 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
         self.context = nil
     }
 
-    /// Sends `body` and completes `promise` with the 2xx response body, or an ``UpstreamFailure``.
-    func start(_ body: ByteBuffer, deadline: NIODeadline, promise: EventLoopPromise<ByteBuffer>) {
+    /// Sends `body`; `receiver` gets the 2xx response body, or an ``UpstreamFailure``.
+    func start(_ body: ByteBuffer, deadline: NIODeadline, to receiver: UpstreamReceiver) {
         guard let context, let timer, isOpen else {
-            promise.fail(UpstreamFailure(.connectionClosed, "\(target.redactedURL): connection closed"))
+            receiver.receive(.failure(UpstreamFailure(.connectionClosed, "\(target.redactedURL): connection closed")))
             return
         }
         let timeout = timer.set(at: deadline) { [self] in
             finish(.failure(UpstreamFailure(.timeout, "\(target.redactedURL): no answer in time")), reusable: false)
         }
-        exchange = Exchange(promise: promise, timeout: timeout)
+        exchange = Exchange(receiver: receiver, timeout: timeout)
         head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -130,7 +130,7 @@ final class HTTP1Connection: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             close()
         }
-        exchange.promise.completeWith(result.mapError { $0 as any Error })
+        exchange.receiver.receive(result)
     }
 
     func close() {

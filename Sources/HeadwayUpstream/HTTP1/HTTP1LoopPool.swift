@@ -18,12 +18,12 @@ final class HTTP1LoopPool {
         self.target = target
     }
 
-    /// Sends `body` over an idle connection, or a new one.
-    func send(_ body: ByteBuffer, deadline: NIODeadline, promise: EventLoopPromise<ByteBuffer>, bound: NIOLoopBoundBox<HTTP1LoopPool>) {
+    /// Sends `body` over an idle connection, or a new one; the result goes to `receiver`.
+    func send(_ body: ByteBuffer, deadline: NIODeadline, to receiver: UpstreamReceiver, bound: NIOLoopBoundBox<HTTP1LoopPool>) {
         let now = NIODeadline.now()
         while let connection = idle.popLast() {
             if connection.isOpen && now - connection.idleSince < target.idleTimeout {
-                connection.start(body, deadline: deadline, promise: promise)
+                connection.start(body, deadline: deadline, to: receiver)
                 return
             }
             connection.close()
@@ -47,17 +47,18 @@ final class HTTP1LoopPool {
                 }
             }
             .connect(host: target.url.host, port: target.url.port)
+            .assumeIsolated()  // the bootstrap's group is this pool's loop
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
                     guard let connection = try? channel.pipeline.syncOperations.handler(type: HTTP1Connection.self) else {
                         channel.close(promise: nil)
-                        promise.fail(UpstreamFailure(.connect, "\(target.redactedURL): could not set up the connection"))
+                        receiver.receive(.failure(UpstreamFailure(.connect, "\(target.redactedURL): could not set up the connection")))
                         return
                     }
-                    connection.start(body, deadline: deadline, promise: promise)
+                    connection.start(body, deadline: deadline, to: receiver)
                 case .failure(let error):
-                    promise.fail(Self.connectFailure(error, target: target))
+                    receiver.receive(.failure(Self.connectFailure(error, target: target)))
                 }
             }
     }

@@ -32,37 +32,42 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
     }
 
     public func send(_ body: ByteBuffer, timeout: Duration) async throws(UpstreamFailure) -> ByteBuffer {
-        let promise = start(body, timeout: timeout, on: pool.group.any())
+        let loop = pool.group.any()
+        let promise = loop.makePromise(of: Result<ByteBuffer, UpstreamFailure>.self)
+        let receiver = PromiseReceiver(promise)
+        loop.execute { start(body, timeout: timeout, on: loop, to: receiver) }
+        let result: Result<ByteBuffer, UpstreamFailure>
         do {
-            return try await withTaskCancellationHandler {
+            result = try await withTaskCancellationHandler {
                 try await promise.futureResult.get()
             } onCancel: {
                 // The connection finishes (or times out) on its own and is reused; nobody waits.
-                promise.fail(UpstreamFailure(.connectionClosed, "\(pool.target.redactedURL): request cancelled"))
+                promise.succeed(.failure(UpstreamFailure(.connectionClosed, "\(pool.target.redactedURL): request cancelled")))
             }
-        } catch let failure as UpstreamFailure {
-            throw failure
         } catch {
             throw UpstreamFailure(.connectionClosed, "\(pool.target.redactedURL): \(error)")
         }
-    }
-
-    public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
-        start(body, timeout: timeout, on: loop).futureResult
+        return try result.get()
     }
 
     /// Starts an exchange over a connection of `loop`'s pool (the group's first loop's when
-    /// `loop` is not one of the group): directly when called on that loop, no hop at all.
-    func start(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop) -> EventLoopPromise<ByteBuffer> {
-        let promise = loop.makePromise(of: ByteBuffer.self)
+    /// `loop` is not one of the group), from code running on `loop`: directly when that is the
+    /// pool's loop, no hop at all.
+    public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop, to receiver: UpstreamReceiver) {
+        start(body, timeout: timeout, on: loop, to: receiver)
+    }
+
+    func start(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop, to receiver: UpstreamReceiver) {
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         let bound = pool.loops[ObjectIdentifier(loop)] ?? pool.first
-        if bound.eventLoop === loop && loop.inEventLoop {
-            bound.value.send(body, deadline: deadline, promise: promise, bound: bound)
+        if bound.eventLoop === loop {
+            bound.value.send(body, deadline: deadline, to: receiver, bound: bound)
         } else {
-            bound.eventLoop.execute { bound.value.send(body, deadline: deadline, promise: promise, bound: bound) }
+            // Another group's loop: the exchange runs on the pool's loop, its result comes back here.
+            let promise = bound.eventLoop.makePromise(of: Result<ByteBuffer, UpstreamFailure>.self)
+            bound.eventLoop.execute { bound.value.send(body, deadline: deadline, to: PromiseReceiver(promise), bound: bound) }
+            promise.futureResult.hop(to: loop).assumeIsolated().whenSuccess { receiver.receive($0) }
         }
-        return promise
     }
 }
 
