@@ -175,8 +175,10 @@ public final class Gateway: Sendable {
         case .miss:
             return false
         case .notCacheable, nil:
+            // `Gateway`, not `Self`: a closure that names `Self` captures it, in a context
+            // allocated per request.
             return network.forwardOnLoop(request, requirement: requirement, on: loop, hedgeTimer: hedgeTimer) { request, outcome in
-                Self.reply(to: request, outcome: outcome, cache: nil)
+                Gateway.reply(to: request, outcome: outcome, cache: nil)
             } to: {
                 receiver
             }
