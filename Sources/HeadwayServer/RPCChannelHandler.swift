@@ -5,9 +5,9 @@ import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
 /// Serves `POST /{network}` JSON-RPC requests in the HTTP channel itself, ahead of Hummingbird's
-/// router (``Gateway/handleOnLoop(_:network:on:hedgeTimer:to:)``): a single read goes upstream from this event
-/// loop and its answer is written back here, with no task and no thread hop on the way; any other
-/// JSON-RPC body goes on in a task and is answered here too.
+/// router (``Gateway/handleOnLoop(_:network:on:hedgeTimer:to:)``): a single read goes upstream
+/// from this event loop and its answer is written back here, with no task and no thread hop on the
+/// way; any other JSON-RPC body goes on in a task and is answered here too.
 /// Everything else (GET, unknown paths, `Expect`, WebSocket upgrades) passes on to Hummingbird,
 /// which answers it as before (see ``RPCRoutes``).
 ///

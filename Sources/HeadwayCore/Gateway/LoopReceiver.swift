@@ -28,7 +28,8 @@ public final class PromiseReceiver<Value: Sendable>: LoopReceiver, Sendable {
 }
 
 extension EventLoopFuture {
-    /// Hands the value to `receiver` once the future succeeds; call on the future's loop.
+    /// Hands the value to `receiver` once the future succeeds: for futures that cannot fail (a
+    /// task whose closure does not throw). Call on the future's loop.
     func deliver(to receiver: any LoopReceiver<Value>) {
         assumeIsolated().whenSuccess { receiver.receive($0) }
     }

@@ -35,7 +35,7 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
         let loop = pool.group.any()
         let promise = loop.makePromise(of: Result<ByteBuffer, UpstreamFailure>.self)
         let receiver = PromiseReceiver(promise)
-        loop.execute { start(body, timeout: timeout, on: loop, to: receiver) }
+        loop.execute { send(body, timeout: timeout, on: loop, to: receiver) }
         let result: Result<ByteBuffer, UpstreamFailure>
         do {
             result = try await withTaskCancellationHandler {
@@ -54,10 +54,6 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
     /// `loop` is not one of the group), from code running on `loop`: directly when that is the
     /// pool's loop, no hop at all.
     public func send(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop, to receiver: UpstreamReceiver) {
-        start(body, timeout: timeout, on: loop, to: receiver)
-    }
-
-    func start(_ body: ByteBuffer, timeout: Duration, on loop: any EventLoop, to receiver: UpstreamReceiver) {
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         let bound = pool.loops[ObjectIdentifier(loop)] ?? pool.first
         if bound.eventLoop === loop {
