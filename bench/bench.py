@@ -4,8 +4,8 @@ The same two fast fake nodes (`fakenode`) stand behind every proxy. For every bo
 `eth_blockNumber`; large: `eth_getBlockByNumber("latest", true)`, a ~22 KB block with full
 transactions) and every connection count, each target is measured in interleaved repetitions
 (A B C ... A B C ...) and the table gives medians: requests/s, p50/p99 latency (wrk), the proxy's
-CPU time per request (user+system of its processes, from /proc) and, where `perf stat` can count
-instructions on this machine, instructions per request. Ratios are to nginx with one worker.
+CPU time per request (user+system of its processes, from /proc, and the two apart) and, where
+`perf stat` can count instructions on this machine, instructions per request. Ratios are to nginx with one worker.
 
 Targets: the node directly (the limit), nginx with 1 and 2 workers (upstream keepalive pool),
 HAProxy with 1 and 2 threads (`http-reuse always`), Headway, and Headway answering a final block
@@ -58,17 +58,23 @@ def wait_http(url, body=BODIES["small"], timeout=30):
     raise TimeoutError(f"{url} did not answer")
 
 
-def cpu_seconds(pids):
-    total = 0
+def cpu_times(pids):
+    """User and kernel CPU seconds of `pids` (utime and stime of /proc/PID/stat)."""
+    user = kernel = 0
     tick = os.sysconf("SC_CLK_TCK")
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            user += int(fields[11]) / tick
+            kernel += int(fields[12]) / tick
         except FileNotFoundError:
             pass
-    return total
+    return user, kernel
+
+
+def cpu_seconds(pids):
+    return sum(cpu_times(pids))
 
 
 def rss_mb(pid):
@@ -108,11 +114,12 @@ def run_wrk(url, script, connections, threads, duration, pids, use_perf):
         perf = subprocess.Popen(
             ["perf", "stat", "-x", ",", "-e", "instructions", "-p", ",".join(map(str, pids))],
             stderr=subprocess.PIPE, text=True)
-    before = cpu_seconds(pids)
+    before = cpu_times(pids)
     out = subprocess.run(
         ["wrk", "--latency", "-t", str(min(threads, connections)), "-c", str(connections), "-d", f"{duration}s", "-s", script, url],
         capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(pids) - before
+    after = cpu_times(pids)
+    user, kernel = after[0] - before[0], after[1] - before[1]
     instructions = None
     if perf:
         perf.send_signal(signal.SIGINT)
@@ -125,7 +132,9 @@ def run_wrk(url, script, connections, threads, duration, pids, use_perf):
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": parse_latency(out, "50%"), "p99": parse_latency(out, "99%"),
-        "cpu_us": cpu / total * 1e6 if total else float("nan"),
+        "cpu_us": (user + kernel) / total * 1e6 if total else float("nan"),
+        "user_us": user / total * 1e6 if total else float("nan"),
+        "kernel_us": kernel / total * 1e6 if total else float("nan"),
         "instr": instructions / total if instructions and total else None,
         "errors": (int(errors.group(1)) if errors else 0) + (1 if sock else 0),
     }
@@ -313,12 +322,13 @@ def main():
                 results[(body, conns)] = runs
                 base = {k: median(runs[BASELINE], k) for k in ("rps", "p99", "cpu_us", "instr")}
                 say(f"## {body} body ({'eth_blockNumber' if body == 'small' else 'eth_getBlockByNumber latest, full transactions, ~22 KB'}), {conns} connection{'s' if conns > 1 else ''}\n")
-                say("| target | requests/s | × nginx | p50 ms | p99 ms | CPU µs/request | × nginx | instructions/request | × nginx | errors |")
-                say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+                say("| target | requests/s | × nginx | p50 ms | p99 ms | CPU µs/request | × nginx | user / kernel µs | instructions/request | × nginx | errors |")
+                say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
                 for name in names:
                     rps, cpu, instr = median(runs[name], "rps"), median(runs[name], "cpu_us"), median(runs[name], "instr")
                     say(f"| {name} | {rps:.0f} | {rps / base['rps']:.2f} | {median(runs[name], 'p50'):.2f} | {median(runs[name], 'p99'):.2f} | "
-                        f"{cpu:.1f} | {cpu / base['cpu_us']:.2f} | {fmt(instr, '.0f')} | "
+                        f"{cpu:.1f} | {cpu / base['cpu_us']:.2f} | {median(runs[name], 'user_us'):.1f} / {median(runs[name], 'kernel_us'):.1f} | "
+                        f"{fmt(instr, '.0f')} | "
                         f"{fmt(instr / base['instr'] if instr and base['instr'] else None, '.2f')} | {sum(r['errors'] for r in runs[name])} |")
                 say()
 
