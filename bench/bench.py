@@ -5,7 +5,8 @@ The same two fast fake nodes (`fakenode`) stand behind every proxy. For every bo
 transactions) and every connection count, each target is measured in interleaved repetitions
 (A B C ... A B C ...) and the table gives medians: requests/s, p50/p99 latency (wrk), the proxy's
 CPU time per request (user+system of its processes, from /proc, and the two apart) and, where
-`perf stat` can count instructions on this machine, instructions per request. Ratios are to nginx with one worker.
+`perf stat` can count instructions on this machine, instructions per request. Ratios are to
+nginx with one worker.
 
 Targets: the node directly (the limit), nginx with 1 and 2 workers (upstream keepalive pool),
 HAProxy with 1 and 2 threads (`http-reuse always`), Headway, and Headway answering a final block
