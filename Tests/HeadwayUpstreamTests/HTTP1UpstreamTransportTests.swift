@@ -84,6 +84,15 @@ import Testing
         #expect(failure?.message.contains("topsecret") == false)
     }
 
+    /// A URL whose host would break the request head (a registry entry stored before URLs were
+    /// checked for it) never reaches the network: each request fails as not connected.
+    @Test func aHostWithControlCharactersIsNeverSent() async {
+        let transport = transport("http://127.0.0.1%0d%0aevil:8545/")
+        let failure = await failure { () throws(UpstreamFailure) in try await transport.send(Self.blockNumber, timeout: .seconds(5)) }
+        #expect(failure?.kind == .connect)
+        #expect(failure?.message.contains("bad URL: the host has spaces or control characters") == true, "\(String(describing: failure))")
+    }
+
     /// A node that accepts requests and never answers, and a transport to it.
     func hangingNode() async throws -> (FakeNode, HTTP1UpstreamTransport) {
         let node = try await FakeNode.start(name: "n")

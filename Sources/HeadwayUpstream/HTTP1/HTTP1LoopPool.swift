@@ -20,6 +20,10 @@ final class HTTP1LoopPool {
 
     /// Sends `body` over an idle connection, or a new one; the result goes to `receiver`.
     func send(_ body: ByteBuffer, deadline: NIODeadline, to receiver: UpstreamReceiver, bound: NIOLoopBoundBox<HTTP1LoopPool>) {
+        if let problem = target.urlProblem {
+            receiver.receive(.failure(UpstreamFailure(.connect, "\(target.redactedURL): bad URL: \(problem)")))
+            return
+        }
         let now = NIODeadline.now()
         while let connection = idle.popLast() {
             if connection.isOpen && now - connection.idleSince < target.idleTimeout {

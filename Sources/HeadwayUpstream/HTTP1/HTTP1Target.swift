@@ -1,3 +1,4 @@
+import HeadwayCore
 import NIOCore
 import NIOHTTP1
 
@@ -17,8 +18,14 @@ struct HTTP1Target: Sendable {
     let surplusAfter: TimeAmount = .seconds(10)
     /// Idle connections kept per event loop; more are closed when their exchange ends.
     let maxIdle: Int
+    /// Why no request can be sent to this URL (``UpstreamDefinition/urlProblem(_:websocket:)``):
+    /// NIO does not check the head on each request, so a URL that got past the checks (a
+    /// registry entry stored before a check existed) fails every exchange instead.
+    let urlProblem: String?
 
-    init(url: UpstreamURL, maxResponseBytes: Int, connectTimeout: TimeAmount, idleTimeout: TimeAmount, maxIdle: Int) {
+    init(url: String, maxResponseBytes: Int, connectTimeout: TimeAmount, idleTimeout: TimeAmount, maxIdle: Int) {
+        urlProblem = UpstreamDefinition.urlProblem(url)
+        let url = UpstreamURL(url)
         self.url = url
         var headers = HTTPHeaders()
         headers.add(name: "host", value: url.hostHeader)

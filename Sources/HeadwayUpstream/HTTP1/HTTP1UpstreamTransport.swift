@@ -21,7 +21,7 @@ public struct HTTP1UpstreamTransport: UpstreamTransport {
         maxIdle: Int = 256
     ) {
         let target = HTTP1Target(
-            url: UpstreamURL(url), maxResponseBytes: maxResponseBytes, connectTimeout: TimeAmount(connectTimeout),
+            url: url, maxResponseBytes: maxResponseBytes, connectTimeout: TimeAmount(connectTimeout),
             idleTimeout: TimeAmount(idleTimeout), maxIdle: maxIdle)
         pool = HTTP1ConnectionPool(group: eventLoopGroup, target: target)
     }
