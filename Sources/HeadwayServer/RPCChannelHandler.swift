@@ -31,8 +31,9 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, Lo
         case passing
         /// Reading a JSON-RPC body (nil once it went over `max_body_bytes`).
         case collecting(HTTPRequestHead, NetworkRouter, ByteBuffer?)
-        /// Waiting for the reply to write.
-        case answering
+        /// Waiting for the reply to write; `close` when the request asked for its connection to be
+        /// closed after it.
+        case answering(close: Bool)
     }
 
     let gateway: Gateway
@@ -58,8 +59,6 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, Lo
     private var hedgeTimer: SequentialTimer?
     /// Nil once the channel closed (or the handler left): a reply that comes later is dropped.
     private var context: ChannelHandlerContext?
-    /// Whether the request being answered asked for its connection to be closed.
-    private var closeAfterAnswer = false
 
     init(gateway: Gateway, maxBodyBytes: Int) {
         self.gateway = gateway
@@ -123,8 +122,10 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, Lo
                 mode = .collecting(head, network, nil)
             }
         case (.collecting(let head, let network, let body), .end):
-            mode = .answering
-            answer(head, network: network, body: body, context: context)
+            // `Connection: close`, or HTTP/1.0 without `Connection: keep-alive`.
+            let close = !head.isKeepAlive
+            mode = .answering(close: close)
+            answer(network: network, body: body, close: close, context: context)
         case (.passing, .end):
             mode = .idle
             pass(part, context: context)
@@ -133,9 +134,7 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, Lo
         }
     }
 
-    private func answer(_ head: HTTPRequestHead, network: NetworkRouter, body: ByteBuffer?, context: ChannelHandlerContext) {
-        // `Connection: close`, or HTTP/1.0 without `Connection: keep-alive`.
-        let close = !head.isKeepAlive
+    private func answer(network: NetworkRouter, body: ByteBuffer?, close: Bool, context: ChannelHandlerContext) {
         guard let body else {
             let tooLarge = Gateway.Reply(status: 413, body: RPCRoutes.tooLargeError(maxBodyBytes).response(id: .null))
             write(tooLarge, close: close, context: context)
@@ -145,15 +144,14 @@ final class RPCChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, Lo
         // reaches a node (or not) as it would have, within the request's deadline.
         let hedgeTimer = self.hedgeTimer ?? SequentialTimer(on: context.eventLoop)
         self.hedgeTimer = hedgeTimer
-        closeAfterAnswer = close
         // The reply comes back to `receive(_:)`: no promise, no closure.
         gateway.handleOnLoop(body, network: network, on: context.eventLoop, hedgeTimer: hedgeTimer, to: self)
     }
 
     /// The reply to the request being answered (``LoopReceiver``).
     func receive(_ reply: Gateway.Reply) {
-        guard let context else { return }
-        write(reply, close: closeAfterAnswer, context: context)
+        guard let context, case .answering(let close) = mode else { return }
+        write(reply, close: close, context: context)
     }
 
     private func write(_ reply: Gateway.Reply, close: Bool, context: ChannelHandlerContext) {

@@ -9,7 +9,7 @@ extension NetworkRouter {
     /// elsewhere. Upstreams whose breaker is open go last in their tier.
     ///
     /// A tier of more than ``fullRankingLimit`` upstreams is not ranked in full for every request:
-    /// ``sampled(_:needed:count:now:)`` draws `max_attempts` of them instead, so that a request
+    /// ``sampled(_:needed:count:now:into:)`` draws `max_attempts` of them instead, so that a request
     /// costs the same in a network of 20 upstreams as in one of 2,000.
     public func candidates(for requirement: BlockRequirement) -> [UpstreamHandle] {
         let table = routingTable
@@ -26,7 +26,7 @@ extension NetworkRouter {
             if byHead.isEmpty {
                 Self.rank(handles, needed: needed, now: now, into: &order)
             } else {
-                order += sampled(byHead, needed: needed, count: max(1, config.request.maxAttempts), now: now)
+                sampled(byHead, needed: needed, count: max(1, config.request.maxAttempts), now: now, into: &order)
             }
         }
         tier(table.primaries, byHead: table.primariesByHead)
@@ -73,13 +73,15 @@ extension NetworkRouter {
     /// its latest client request failed, its outstanding requests, its recent latency.
     typealias SampleKey = (refusing: Int, lacking: Int, suspect: Int, outstanding: Int, latency: Duration)
 
-    /// `count` distinct upstreams of a large tier, best first. Each is the best of at least two
+    /// Appends `count` distinct upstreams of a large tier to `order`, best first. Each is the best of at least two
     /// drawn at random ("power of two choices": load spreads like least-outstanding-requests
     /// without looking at every upstream); drawing goes on, up to eight draws, while the best so
     /// far lacks the block or its breaker refuses. Draws come first from the upstreams that had
     /// the block when the table was built (a binary search in `byHead`), then, when those were too
     /// few, from the whole tier.
-    func sampled(_ byHead: [RoutingTable.HeadEntry], needed: UInt64, count: Int, now: ContinuousClock.Instant) -> [UpstreamHandle] {
+    func sampled(
+        _ byHead: [RoutingTable.HeadEntry], needed: UInt64, count: Int, now: ContinuousClock.Instant, into order: inout [UpstreamHandle]
+    ) {
         func key(_ handle: UpstreamHandle) -> SampleKey {
             (
                 handle.breaker.withLock { $0.wouldAllow(at: now) } ? 0 : 1, handle.head >= needed ? 0 : 1, handle.isSuspect ? 1 : 0,
@@ -106,7 +108,8 @@ extension NetworkRouter {
         draw(from: RoutingTable.countAtOrAbove(needed, in: byHead))
         // Too few had the block: the rest of the tier follows, as in a fully ranked tier.
         if picked.count < count { draw(from: byHead.count) }
-        return picked.sorted { $0.key < $1.key }.map(\.handle)
+        picked.sort { $0.key < $1.key }
+        for pick in picked { order.append(pick.handle) }
     }
 }
 

@@ -24,7 +24,7 @@ public final class NetworkRouter: Sendable {
     /// The highest head seen in `eth_blockNumber` answers: raised between rounds by every answer,
     /// never below what this gateway told a client (see ``consistentBlockNumber(_:upstream:)``).
     let observedHead = Atomic<UInt64>(0)
-    /// Seeds the random draws of ``sampled(_:needed:count:now:)``.
+    /// Seeds the random draws of ``sampled(_:needed:count:now:into:)``.
     let sampleSeed = Atomic<UInt64>(0)
 
     /// Answers that cannot change (nil when `cache.enabled` is false).
